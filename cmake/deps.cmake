@@ -1,0 +1,13 @@
+# Every third-party library comes from Debian 12; scripts/deps.sh installs them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET libssl libcrypto)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBEVENT IMPORTED_TARGET libevent libevent_openssl)
+pkg_check_modules(LIBCURL IMPORTED_TARGET libcurl)
+pkg_check_modules(LIBXML2 IMPORTED_TARGET libxml-2.0)
+pkg_check_modules(MHD IMPORTED_TARGET libmicrohttpd)
+pkg_check_modules(GNUTLS IMPORTED_TARGET gnutls)
+if(SCS_TESTS)
+  pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+endif()

@@ -1,0 +1,11 @@
+# libFuzzer targets link the same object libraries as the programs.
+if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "SCS_FUZZ needs clang: configure with -DCMAKE_C_COMPILER=clang")
+endif()
+add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+add_link_options(-fsanitize=address,undefined)
+function(scs_fuzz_target name)
+  add_executable(${name} ${name}.c)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE ${ARGN})
+endfunction()

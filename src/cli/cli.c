@@ -1,0 +1,203 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fileio.h"
+#include "common/secmem.h"
+
+#define PASSPHRASE_MAX 1024
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("scsctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_for(int err)
+{
+    switch (err) {
+    case SCS_OK:
+        return CLI_OK;
+    case SCS_ERR_INVALID_ARG:
+        return CLI_USAGE;
+    case SCS_ERR_TRUNCATED:
+    case SCS_ERR_TRAILING:
+    case SCS_ERR_TOO_LARGE:
+    case SCS_ERR_FORMAT:
+    case SCS_ERR_CHECKSUM:
+    case SCS_ERR_AUTH:
+    case SCS_ERR_VERSION:
+    case SCS_ERR_PROTOCOL:
+        return CLI_DATA;
+    case SCS_ERR_NOT_FOUND:
+    case SCS_ERR_EXISTS:
+    case SCS_ERR_STATE:
+    case SCS_ERR_EXHAUSTED:
+    case SCS_ERR_NOT_INITIALISED:
+    case SCS_ERR_PERMISSION:
+        return CLI_STATE;
+    default:
+        return CLI_SYSTEM;
+    }
+}
+
+int cli_fail(int err, const char *fmt, ...)
+{
+    va_list ap;
+    int saved = errno;
+
+    fputs("scsctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (err == SCS_ERR_IO && saved != 0) {
+        fprintf(stderr, ": %s\n", strerror(saved));
+    } else {
+        fprintf(stderr, ": %s\n", scs_strerror(err));
+    }
+    return cli_exit_for(err);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("scsctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'scsctl %s --help'.\n", cmd);
+    return CLI_USAGE;
+}
+
+int cli_dispatch(struct cli_ctx *ctx, const char *group, const struct cli_command *table, int argc,
+                 char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+        strcmp(argv[0], "help") == 0) {
+        FILE *out = argc < 1 ? stderr : stdout;
+        fprintf(out, "Usage: scsctl [-d DIR] %s COMMAND [OPTIONS]\n\nCommands:\n", group);
+        for (const struct cli_command *c = table; c->name != NULL; c++) {
+            fprintf(out, "  %-10s %s\n", c->name, c->summary);
+        }
+        fprintf(out, "\nRun 'scsctl %s COMMAND --help' for the options of a command.\n", group);
+        return argc < 1 ? CLI_USAGE : CLI_OK;
+    }
+    for (const struct cli_command *c = table; c->name != NULL; c++) {
+        if (strcmp(c->name, argv[0]) == 0) {
+            return c->run(ctx, argc, argv);
+        }
+    }
+    return cli_usage(group, "unknown command '%s %s'", group, argv[0]);
+}
+
+static int read_tty_line(const char *prompt, char *buf, size_t cap)
+{
+    struct termios old, quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    int r = 0;
+
+    if (tty == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    fputs(prompt, tty);
+    fflush(tty);
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+    }
+    if (fgets(buf, (int)cap, tty) == NULL) {
+        r = SCS_ERR_IO;
+    }
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    fputc('\n', tty);
+    fclose(tty);
+    buf[strcspn(buf, "\r\n")] = 0;
+    return r;
+}
+
+int cli_read_passphrase(const char *file, int confirm, struct scs_secret **out)
+{
+    struct scs_secret *s;
+    int r;
+
+    *out = NULL;
+    if (file != NULL) {
+        struct scs_buf *b = NULL;
+        const char *text;
+        size_t len;
+
+        if ((r = scs_file_read(file, PASSPHRASE_MAX, &b)) != 0) {
+            return cli_fail(r, "cannot read passphrase file %s", file);
+        }
+        text = scs_buf_cstr(b);
+        len = strcspn(text, "\r\n");
+        if (len == 0) {
+            scs_buf_free(b);
+            cli_error("passphrase file %s is empty", file);
+            return CLI_DATA;
+        }
+        s = scs_secret_from(text, len);
+        scs_buf_free(b);
+    } else {
+        char first[PASSPHRASE_MAX], second[PASSPHRASE_MAX];
+
+        if (!isatty(STDIN_FILENO) && access("/dev/tty", R_OK) != 0) {
+            cli_error("no passphrase: use --passphrase-file FILE (no terminal to prompt on)");
+            return CLI_USAGE;
+        }
+        if (read_tty_line("Passphrase: ", first, sizeof(first)) != 0) {
+            cli_error("no passphrase: use --passphrase-file FILE (no terminal to prompt on)");
+            return CLI_USAGE;
+        }
+        if (confirm && (read_tty_line("Repeat passphrase: ", second, sizeof(second)) != 0 ||
+                        !scs_ct_streq(first, second))) {
+            scs_wipe(first, sizeof(first));
+            scs_wipe(second, sizeof(second));
+            cli_error("passphrases do not match");
+            return CLI_USAGE;
+        }
+        if (first[0] == 0) {
+            cli_error("empty passphrase");
+            return CLI_USAGE;
+        }
+        s = scs_secret_from(first, strlen(first));
+        scs_wipe(first, sizeof(first));
+        scs_wipe(second, sizeof(second));
+    }
+    if (s == NULL) {
+        return cli_fail(SCS_ERR_NOMEM, "reading passphrase");
+    }
+    *out = s;
+    return CLI_OK;
+}
+
+int cli_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return SCS_ERR_FORMAT;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != 0 || v < min || v > max) {
+        return SCS_ERR_FORMAT;
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,182 @@
+#include "crypto/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/secmem.h"
+
+int scs_random_bytes(void *out, size_t len)
+{
+    if (len > (size_t)INT32_MAX) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    return RAND_bytes(out, (int)len) == 1 ? 0 : SCS_ERR_CRYPTO;
+}
+
+int scs_random_uniform(uint32_t bound, uint32_t *out)
+{
+    uint32_t v, limit;
+    int r;
+
+    if (bound == 0) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    /* Reject the top (2^32 mod bound) values so every residue is equally likely. */
+    limit = UINT32_MAX - (UINT32_MAX % bound);
+    do {
+        if ((r = scs_random_bytes(&v, sizeof(v))) != 0) {
+            return r;
+        }
+    } while (v >= limit);
+    *out = v % bound;
+    return 0;
+}
+
+static int digest(const char *name, const void *data, size_t len, uint8_t *out)
+{
+    unsigned int outlen = 0;
+    EVP_MD *md = EVP_MD_fetch(NULL, name, NULL);
+    int ok;
+
+    if (md == NULL) {
+        return SCS_ERR_CRYPTO;
+    }
+    ok = EVP_Digest(data, len, out, &outlen, md, NULL);
+    EVP_MD_free(md);
+    return ok == 1 ? 0 : SCS_ERR_CRYPTO;
+}
+
+int scs_md5(const void *data, size_t len, uint8_t out[static SCS_MD5_LEN])
+{
+    return digest("MD5", data, len, out);
+}
+
+int scs_sha1(const void *data, size_t len, uint8_t out[static SCS_SHA1_LEN])
+{
+    return digest("SHA1", data, len, out);
+}
+
+int scs_sha256(const void *data, size_t len, uint8_t out[static SCS_SHA256_LEN])
+{
+    return digest("SHA256", data, len, out);
+}
+
+int scs_sha384(const void *data, size_t len, uint8_t out[static SCS_SHA384_LEN])
+{
+    return digest("SHA384", data, len, out);
+}
+
+int scs_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                    uint8_t out[static SCS_SHA256_LEN])
+{
+    unsigned int outlen = 0;
+
+    if (keylen > INT32_MAX) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    return HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &outlen) != NULL ? 0
+                                                                                 : SCS_ERR_CRYPTO;
+}
+
+int scs_aead_seal(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                  const void *pt, size_t ptlen, struct scs_buf *out)
+{
+    EVP_CIPHER_CTX *ctx = NULL;
+    uint8_t *p;
+    int len = 0, r;
+    size_t start = scs_buf_len(out);
+
+    if (ptlen > INT32_MAX || aadlen > INT32_MAX) {
+        return SCS_ERR_TOO_LARGE;
+    }
+    if ((r = scs_buf_reserve(out, SCS_AEAD_NONCE_LEN + ptlen + SCS_AEAD_TAG_LEN, &p)) != 0) {
+        return r;
+    }
+    r = SCS_ERR_CRYPTO;
+    if (scs_random_bytes(p, SCS_AEAD_NONCE_LEN) != 0) {
+        goto fail;
+    }
+    if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+        EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, p) != 1 ||
+        (aadlen > 0 && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1) ||
+        EVP_EncryptUpdate(ctx, p + SCS_AEAD_NONCE_LEN, &len, pt, (int)ptlen) != 1 ||
+        EVP_EncryptFinal_ex(ctx, p + SCS_AEAD_NONCE_LEN + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SCS_AEAD_TAG_LEN,
+                            p + SCS_AEAD_NONCE_LEN + ptlen) != 1) {
+        goto fail;
+    }
+    EVP_CIPHER_CTX_free(ctx);
+    return 0;
+fail:
+    EVP_CIPHER_CTX_free(ctx);
+    scs_buf_truncate(out, start);
+    return r;
+}
+
+int scs_aead_open(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                  const uint8_t *blob, size_t bloblen, uint8_t *pt, size_t ptcap, size_t *ptlen)
+{
+    EVP_CIPHER_CTX *ctx;
+    size_t ctlen;
+    int len = 0, ok;
+
+    if (bloblen < SCS_AEAD_OVERHEAD) {
+        return SCS_ERR_AUTH;
+    }
+    ctlen = bloblen - SCS_AEAD_OVERHEAD;
+    if (ctlen > ptcap) {
+        return SCS_ERR_TOO_LARGE;
+    }
+    if (ctlen > INT32_MAX || aadlen > INT32_MAX) {
+        return SCS_ERR_TOO_LARGE;
+    }
+    if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
+        return SCS_ERR_CRYPTO;
+    }
+    ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, blob) == 1 &&
+         (aadlen == 0 || EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1) &&
+         EVP_DecryptUpdate(ctx, pt, &len, blob + SCS_AEAD_NONCE_LEN, (int)ctlen) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SCS_AEAD_TAG_LEN,
+                             (void *)(uintptr_t)(blob + bloblen - SCS_AEAD_TAG_LEN)) == 1 &&
+         EVP_DecryptFinal_ex(ctx, pt + len, &len) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    if (!ok) {
+        scs_wipe(pt, ctlen);
+        return SCS_ERR_AUTH;
+    }
+    *ptlen = ctlen;
+    return 0;
+}
+
+const struct scs_scrypt_params scs_scrypt_default = {.n = 1u << 17, .r = 8, .p = 1};
+
+int scs_scrypt_params_check(const struct scs_scrypt_params *p)
+{
+    /* 2^14 is the floor recommended for interactive use; 2^22 with r=8 is 4 GiB. */
+    if (p->n < (1u << 14) || p->n > (1u << 22) || (p->n & (p->n - 1)) != 0 || p->r < 1 ||
+        p->r > 32 || p->p < 1 || p->p > 16) {
+        return SCS_ERR_FORMAT;
+    }
+    return 0;
+}
+
+int scs_scrypt(const void *pass, size_t passlen, const uint8_t *salt, size_t saltlen,
+               const struct scs_scrypt_params *params, uint8_t *out, size_t outlen)
+{
+    /* maxmem must cover 128 * N * r * p plus working space. */
+    uint64_t maxmem = 128ull * params->n * params->r * (params->p + 1) + (1u << 20);
+
+    if (scs_scrypt_params_check(params) != 0) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if (EVP_PBE_scrypt(pass, passlen, salt, saltlen, params->n, params->r, params->p, maxmem, out,
+                       outlen) != 1) {
+        return SCS_ERR_CRYPTO;
+    }
+    return 0;
+}
