@@ -19,18 +19,22 @@ struct keyword {
     const char *name;
     enum kw_type type;
     size_t offset;
-    size_t size;           /* strings: buffer size */
+    size_t size;            /* strings: buffer size */
     unsigned long min, max; /* unsigned: bounds */
     const char *def;
     int reloadable;
     const char *help;
 };
 
-#define U(field, lo, hi, dflt, reload, text)                                                   \
-    {#field, KW_UINT, offsetof(struct scsd_config, field), 0, lo, hi, dflt, reload, text}
-#define S(field, type, dflt, reload, text)                                                     \
-    {#field, type, offsetof(struct scsd_config, field),                                         \
-     sizeof(((struct scsd_config *)0)->field), 0, 0, dflt, reload, text}
+#define U(field, lo, hi, dflt, reload, text)                                                       \
+    {                                                                                              \
+#field, KW_UINT, offsetof(struct scsd_config, field), 0, lo, hi, dflt, reload, text        \
+    }
+#define S(field, type, dflt, reload, text)                                                         \
+    {                                                                                              \
+#field, type, offsetof(struct scsd_config, field),                                         \
+            sizeof(((struct scsd_config *)0)->field), 0, 0, dflt, reload, text                     \
+    }
 
 static const struct keyword keywords[] = {
     {"listen", KW_LISTEN, 0, 0, 0, 0, "[::]:9971", 0, "Hello listener address (repeatable)"},
