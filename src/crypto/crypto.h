@@ -46,6 +46,21 @@ int scs_aead_open(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, s
                   const uint8_t *blob, size_t bloblen, uint8_t *pt, size_t ptcap, size_t *ptlen);
 
 /*
+ * The same AEAD with the key schedule done once, for sealing or opening many
+ * blobs under one key (a million stored secrets): the blobs are identical to
+ * scs_aead_seal's and open with scs_aead_open and vice versa.  Every seal
+ * still draws a fresh random nonce.  The context holds the key; free it with
+ * scs_aead_free, which wipes it.  Not for use by two threads at once.
+ */
+struct scs_aead;
+struct scs_aead *scs_aead_new(const uint8_t key[static SCS_AEAD_KEY_LEN]);
+void scs_aead_free(struct scs_aead *a);
+int scs_aead_ctx_seal(struct scs_aead *a, const void *aad, size_t aadlen, const void *pt,
+                      size_t ptlen, struct scs_buf *out);
+int scs_aead_ctx_open(struct scs_aead *a, const void *aad, size_t aadlen, const uint8_t *blob,
+                      size_t bloblen, uint8_t *pt, size_t ptcap, size_t *ptlen);
+
+/*
  * Memory-hard passphrase KDF: scrypt.  (Argon2 needs OpenSSL 3.2; Debian 12
  * ships 3.0.)  Parameters travel with whatever they protect.
  */

@@ -17,11 +17,11 @@ struct scs_diag;
 struct scsd_config {
     char listen[SCSD_MAX_LISTEN][128]; /* Hello listeners */
     unsigned nlisten;
-    unsigned device_port;        /* TLS port the server connects back to (16993) */
-    unsigned max_sessions;       /* provisioning sessions in flight */
-    unsigned session_timeout_s;  /* a whole session */
-    unsigned request_timeout_s;  /* one WS-Man request */
-    unsigned retry_backoff_s;    /* ignore Hellos from a device this long after a failed session */
+    unsigned device_port;       /* TLS port the server connects back to (16993) */
+    unsigned max_sessions;      /* provisioning sessions in flight */
+    unsigned session_timeout_s; /* a whole session */
+    unsigned request_timeout_s; /* one WS-Man request */
+    unsigned retry_backoff_s;   /* ignore Hellos from a device this long after a failed session */
     unsigned hello_max_conns;
     unsigned hello_max_conns_per_source;
     unsigned hello_timeout_ms;

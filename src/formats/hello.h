@@ -43,13 +43,20 @@ struct scs_hello {
 int scs_hello_parse(const uint8_t *data, size_t len, struct scs_hello *out, struct scs_diag *d);
 /* Encode (used by amtsim and tests); validates like the parser. */
 int scs_hello_encode(const struct scs_hello *h, struct scs_buf *out);
+/*
+ * PSK Hello: 1 when the PID's check character is right.  The parser accepts a
+ * PID with a wrong check character (only bytes outside A-Z 0-9 make a Hello
+ * malformed) so that an administrator sees what the device sent; warn on 0.
+ */
+int scs_hello_pid_check_ok(const struct scs_hello *h);
 
 /* Digest length for a hash type, 0 if unknown. */
 size_t scs_hash_alg_len(unsigned alg);
 const char *scs_hash_alg_name(unsigned alg); /* "SHA1", "SHA256", "SHA384" or NULL */
 
 /* SMBIOS-order UUID bytes <-> canonical text (lowercase, 8-4-4-4-12). */
-void scs_uuid_to_text(const uint8_t raw[static SCS_UUID_LEN], char out[static SCS_UUID_TEXT_LEN + 1]);
+void scs_uuid_to_text(const uint8_t raw[static SCS_UUID_LEN],
+                      char out[static SCS_UUID_TEXT_LEN + 1]);
 int scs_uuid_from_text(const char *text, uint8_t raw[static SCS_UUID_LEN]);
 
 #endif

@@ -3,6 +3,8 @@
  *
  *     available -> assigned (to a USB file or a device) -> used -> replaced
  *                                                     \-> revoked (from any state but replaced)
+ *     assigned -> available ("give back", assignee cleared): only for the process
+ *                 that took the pair, when its PPS never left that process
  *
  * over the store.  PPS values are encrypted at rest with the master key and
  * bound to their PID, and only ever leave this module inside a struct
@@ -37,10 +39,10 @@ int scs_psk_state_parse(const char *name, enum scs_psk_state *out);
 struct scs_psk_entry {
     char pid[SCS_PID_LEN + 1]; /* raw form */
     enum scs_psk_state state;
-    char assignee[128];        /* "usb:<file>" or "device:<uuid>"; empty when available */
-    int64_t created;           /* Unix seconds */
+    char assignee[128]; /* "usb:<file>" or "device:<uuid>"; empty when available */
+    int64_t created;    /* Unix seconds */
     int64_t updated;
-    struct scs_secret *pps;    /* only when asked for; free with scs_psk_entry_clear() */
+    struct scs_secret *pps; /* only when asked for; free with scs_psk_entry_clear() */
 };
 void scs_psk_entry_clear(struct scs_psk_entry *e);
 
@@ -50,6 +52,9 @@ int scs_pool_init(const char *datadir);
 /* Open an initialised data directory; SCS_ERR_NOT_INITIALISED when it is not. */
 int scs_pool_open(const char *datadir, struct scs_pool **out);
 void scs_pool_close(struct scs_pool *p);
+/* The same, with a message in d that names the file or directory at fault (for the CLI). */
+int scs_pool_init_diag(const char *datadir, struct scs_diag *d);
+int scs_pool_open_diag(const char *datadir, struct scs_pool **out, struct scs_diag *d);
 
 /* Add n fresh pairs (state available); *made says how many were stored. */
 int scs_pool_generate(struct scs_pool *p, uint64_t n, uint64_t *made);
@@ -80,11 +85,22 @@ struct scs_import_result {
 };
 int scs_pool_export(struct scs_pool *p, const char *path, const struct scs_secret *passphrase,
                     int state_filter, uint64_t *count);
+struct scs_scrypt_params;
+/* Export with explicit scrypt parameters (tests and benchmarks; they must pass
+ * scs_scrypt_params_check).  scs_pool_export uses scs_scrypt_default. */
+int scs_pool_export_params(struct scs_pool *p, const char *path,
+                           const struct scs_secret *passphrase, int state_filter,
+                           const struct scs_scrypt_params *kdf, uint64_t *count);
 /* All or nothing: on any error nothing is imported and d says why. */
 int scs_pool_import(struct scs_pool *p, const char *path, const struct scs_secret *passphrase,
                     struct scs_import_result *res, struct scs_diag *d);
 
 /* Append a security-relevant event to the audit log (never pass a secret). */
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail);
+/* Visit the audit log in order (tests, a future `scsctl audit`). */
+int scs_pool_audit_list(struct scs_pool *p,
+                        int (*fn)(void *arg, int64_t id, int64_t time, const char *event,
+                                  const char *subject, const char *detail),
+                        void *arg);
 
 #endif
