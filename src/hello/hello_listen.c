@@ -457,8 +457,10 @@ int hello_listener_new(struct event_base *base, const char *spec,
                                 : ((struct sockaddr_in6 *)(void *)&bound)->sin6_port);
         }
     }
+    /* Backlog 0: listen() was called above with our own backlog; -1 would make libevent
+     * call listen() again with its default of 128 and drop connections in a storm. */
     l->lev = evconnlistener_new(base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                -1, fd);
+                                0, fd);
     if (l->lev == NULL) {
         evutil_closesocket(fd);
         free(l);
