@@ -1,16 +1,22 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/fileio.h"
+#include "common/json.h"
 #include "common/secmem.h"
+#include "formats/hello.h"
+#include "psk/pool.h"
 
 #define PASSPHRASE_MAX 1024
 
@@ -129,7 +135,8 @@ static int read_tty_line(const char *prompt, char *buf, size_t cap)
     return r;
 }
 
-int cli_read_passphrase(const char *file, int confirm, struct scs_secret **out)
+int cli_read_secret(const char *file, const char *noun, const char *file_opt, int confirm,
+                    struct scs_secret **out)
 {
     struct scs_secret *s;
     int r;
@@ -141,37 +148,42 @@ int cli_read_passphrase(const char *file, int confirm, struct scs_secret **out)
         size_t len;
 
         if ((r = scs_file_read(file, PASSPHRASE_MAX, &b)) != 0) {
-            return cli_fail(r, "cannot read passphrase file %s", file);
+            return cli_fail(r, "cannot read %s file %s", noun, file);
         }
         text = scs_buf_cstr(b);
         len = strcspn(text, "\r\n");
         if (len == 0) {
             scs_buf_free(b);
-            cli_error("passphrase file %s is empty", file);
+            cli_error("%s file %s is empty", noun, file);
             return CLI_DATA;
         }
         s = scs_secret_from(text, len);
         scs_buf_free(b);
     } else {
-        char first[PASSPHRASE_MAX], second[PASSPHRASE_MAX];
+        char first[PASSPHRASE_MAX], second[PASSPHRASE_MAX], prompt[96];
 
         if (!isatty(STDIN_FILENO) && access("/dev/tty", R_OK) != 0) {
-            cli_error("no passphrase: use --passphrase-file FILE (no terminal to prompt on)");
+            cli_error("no %s: use %s FILE (no terminal to prompt on)", noun, file_opt);
             return CLI_USAGE;
         }
-        if (read_tty_line("Passphrase: ", first, sizeof(first)) != 0) {
-            cli_error("no passphrase: use --passphrase-file FILE (no terminal to prompt on)");
+        /* Capitalised noun for the prompt ("Passphrase: ", "OTP: "). */
+        snprintf(prompt, sizeof(prompt),
+                 "%c%s: ", noun[0] >= 'a' && noun[0] <= 'z' ? noun[0] - 'a' + 'A' : noun[0],
+                 noun + 1);
+        if (read_tty_line(prompt, first, sizeof(first)) != 0) {
+            cli_error("no %s: use %s FILE (no terminal to prompt on)", noun, file_opt);
             return CLI_USAGE;
         }
-        if (confirm && (read_tty_line("Repeat passphrase: ", second, sizeof(second)) != 0 ||
-                        !scs_ct_streq(first, second))) {
+        snprintf(prompt, sizeof(prompt), "Repeat %s: ", noun);
+        if (confirm &&
+            (read_tty_line(prompt, second, sizeof(second)) != 0 || !scs_ct_streq(first, second))) {
             scs_wipe(first, sizeof(first));
             scs_wipe(second, sizeof(second));
-            cli_error("passphrases do not match");
+            cli_error("the two %ss do not match", noun);
             return CLI_USAGE;
         }
         if (first[0] == 0) {
-            cli_error("empty passphrase");
+            cli_error("empty %s", noun);
             return CLI_USAGE;
         }
         s = scs_secret_from(first, strlen(first));
@@ -179,9 +191,84 @@ int cli_read_passphrase(const char *file, int confirm, struct scs_secret **out)
         scs_wipe(second, sizeof(second));
     }
     if (s == NULL) {
-        return cli_fail(SCS_ERR_NOMEM, "reading passphrase");
+        return cli_fail(SCS_ERR_NOMEM, "reading the %s", noun);
     }
     *out = s;
+    return CLI_OK;
+}
+
+int cli_read_passphrase(const char *file, int confirm, struct scs_secret **out)
+{
+    return cli_read_secret(file, "passphrase", "--passphrase-file", confirm, out);
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts, int *c)
+{
+    *c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    if (*c == '?') {
+        if (optopt != 0 && strchr(shortopts, optopt) != NULL) {
+            return cli_usage(cmd, "option '-%c' needs a value", optopt);
+        }
+        return cli_usage(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+    }
+    if (*c == ':') {
+        return cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+    }
+    return CLI_OK;
+}
+
+int cli_open_pool(struct cli_ctx *ctx, struct scs_pool **p)
+{
+    struct scs_diag d;
+    int r;
+
+    scs_diag_clear(&d);
+    if ((r = scs_pool_open_diag(ctx->datadir, p, &d)) != 0) {
+        if (d.reason[0] != 0) {
+            cli_error("%s", d.reason);
+            return cli_exit_for(r);
+        }
+        return cli_fail(r, "cannot open the data directory %s", ctx->datadir);
+    }
+    return CLI_OK;
+}
+
+void cli_fmt_time(int64_t t, char out[static 32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (t == 0) {
+        snprintf(out, 32, "-");
+        return;
+    }
+    if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        snprintf(out, 32, "%lld", (long long)t);
+    }
+}
+
+int cli_json_emit(struct scs_json *j)
+{
+    struct scs_buf *b = j->out;
+
+    if (scs_json_finish(j) != 0 ||
+        fwrite(scs_buf_data(b), 1, scs_buf_len(b), stdout) != scs_buf_len(b)) {
+        return cli_fail(SCS_ERR_IO, "writing the output");
+    }
+    fflush(stdout);
+    return CLI_OK;
+}
+
+int cli_parse_uuid(const char *cmd, const char *text, char out[static 37])
+{
+    uint8_t raw[SCS_UUID_LEN];
+
+    if (text == NULL || strlen(text) != SCS_UUID_TEXT_LEN || scs_uuid_from_text(text, raw) != 0) {
+        return cli_usage(cmd, "'%s' is not a device UUID (8-4-4-4-12 hex digits)",
+                         text != NULL ? text : "");
+    }
+    scs_uuid_to_text(raw, out);
     return CLI_OK;
 }
 

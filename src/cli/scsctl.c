@@ -24,6 +24,12 @@ static const struct cli_command commands[] = {
      "manage the PID/PPS pool: generate, list, stats, check, revoke, export, import"},
     {"usb", cmd_usb, "write or inspect USB setup.bin files"},
     {"hello", cmd_hello, "decode a Hello message captured from a device"},
+    {"cert", cmd_cert, "provisioning certificates: add, list, remove"},
+    {"otp", cmd_otp, "set or clear a device's one-time password"},
+    {"profile", cmd_profile, "provisioning profiles: list, show, set, remove"},
+    {"device", cmd_device, "devices: list, show, password, unprovision"},
+    {"audit", cmd_audit, "show the audit log of security-relevant events"},
+    {"doctor", cmd_doctor, "explain whether a device (or a Hello) would provision"},
     {"version", cmd_version, "print the version"},
     {NULL, NULL, NULL},
 };

@@ -15,10 +15,10 @@
 struct scs_diag;
 struct scs_secret;
 
-#define SCS_PID_LEN       8
-#define SCS_PPS_LEN       32
-#define SCS_PID_TEXT_LEN  9  /* with dash */
-#define SCS_PPS_TEXT_LEN  40 /* with dashes */
+#define SCS_PID_LEN      8
+#define SCS_PPS_LEN      32
+#define SCS_PID_TEXT_LEN 9  /* with dash */
+#define SCS_PPS_TEXT_LEN 39 /* with dashes: 32 + 7 */
 
 /* The check character for n characters of s. */
 char scs_pidpps_check_char(const char *s, size_t n);

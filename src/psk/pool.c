@@ -160,6 +160,46 @@ int psk_pps_open(const struct scs_pool *p, const char *pid, const uint8_t *blob,
     return 0;
 }
 
+int psk_secret_seal(const struct scs_pool *p, const char *aad, const void *pt, size_t len,
+                    struct scs_buf *out)
+{
+    if (p == NULL || aad == NULL || (pt == NULL && len > 0) || out == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    scs_buf_reset(out);
+    return scs_aead_ctx_seal(p->aead, aad, strlen(aad), pt, len, out);
+}
+
+int psk_secret_open(const struct scs_pool *p, const char *aad, const uint8_t *blob, size_t len,
+                    struct scs_secret **out)
+{
+    struct scs_secret *s;
+    size_t got = 0;
+    int r;
+
+    *out = NULL;
+    if (p == NULL || aad == NULL || blob == NULL || len < SCS_AEAD_OVERHEAD) {
+        return SCS_ERR_AUTH;
+    }
+    if ((s = scs_secret_new(len - SCS_AEAD_OVERHEAD)) == NULL) {
+        return SCS_ERR_NOMEM;
+    }
+    r = scs_aead_ctx_open(p->aead, aad, strlen(aad), blob, len, scs_secret_data(s),
+                          scs_secret_len(s), &got);
+    if (r != 0) {
+        scs_secret_free(s);
+        return r == SCS_ERR_TOO_LARGE ? SCS_ERR_AUTH : r;
+    }
+    scs_secret_set_len(s, got);
+    *out = s;
+    return 0;
+}
+
+struct store *psk_pool_store(struct scs_pool *p)
+{
+    return p->st;
+}
+
 /* The master key must open the check value written at init; otherwise every PPS
  * would fail later with a less helpful message. */
 static int keycheck_write(struct scs_pool *p)

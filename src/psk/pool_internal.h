@@ -1,5 +1,6 @@
 /*
- * Internals shared by pool.c, bundle.c and masterkey.c; not for other modules.
+ * Internals shared by pool.c, bundle.c and masterkey.c, and by registry/registry.c,
+ * which keeps its secrets under the same master key and store; not for other modules.
  */
 #ifndef SCS_PSK_POOL_INTERNAL_H
 #define SCS_PSK_POOL_INTERNAL_H
@@ -41,6 +42,20 @@ int psk_pps_seal(const struct scs_pool *p, const char *pid, const char *pps, str
  * sealed for this pid with this key. */
 int psk_pps_open(const struct scs_pool *p, const char *pid, const uint8_t *blob, size_t len,
                  struct scs_secret *pps);
+
+/*
+ * Seal any secret with the master key for the row named by aad (a NUL-terminated
+ * "scs/v1/<table>/<row...>/<column>" string), into out (reset first).  Open returns
+ * a new secret of the plaintext's length; SCS_ERR_AUTH when the blob was not sealed for
+ * this aad with this key.  Used by the registry so that it shares the pool's key and
+ * AEAD context instead of loading the master key a second time.
+ */
+int psk_secret_seal(const struct scs_pool *p, const char *aad, const void *pt, size_t len,
+                    struct scs_buf *out);
+int psk_secret_open(const struct scs_pool *p, const char *aad, const uint8_t *blob, size_t len,
+                    struct scs_secret **out);
+/* The pool's store (owned by the pool). */
+struct store *psk_pool_store(struct scs_pool *p);
 
 int64_t psk_now(void);
 /* Copy a stored PID (exactly SCS_PID_LEN characters, else SCS_ERR_FORMAT). */

@@ -37,6 +37,8 @@ enum scs_device_state {
 };
 #define SCS_DEVICE_STATE_COUNT 6
 const char *scs_device_state_name(enum scs_device_state s); /* "seen", "provisioning", ... */
+/* The state named by name; SCS_ERR_FORMAT when there is none. */
+int scs_device_state_parse(const char *name, enum scs_device_state *out);
 
 enum scs_prov_path { SCS_PATH_NONE = 0, SCS_PATH_PSK = 1, SCS_PATH_PKI = 2 };
 const char *scs_prov_path_name(enum scs_prov_path p); /* "", "psk", "pki" */
@@ -73,6 +75,13 @@ int scs_device_secret_get(struct scs_pool *p, const char *uuid, const char *name
                           struct scs_secret **out);
 int scs_device_secret_delete(struct scs_pool *p, const char *uuid, const char *name);
 
+/* Keys the registry accepts (0 or SCS_ERR_FORMAT): a device UUID in canonical text
+ * (lower case, 8-4-4-4-12); a profile or certificate name of 1..63 characters from
+ * A-Z a-z 0-9 . _ - not starting with '.' or '-'.  Other functions return
+ * SCS_ERR_INVALID_ARG for a key that fails these.  Secret names are a-z 0-9 _. */
+int scs_registry_uuid_check(const char *uuid);
+int scs_registry_name_check(const char *name);
+
 /* ---- profiles --------------------------------------------------------- */
 
 struct scs_profile {
@@ -89,7 +98,13 @@ struct scs_profile {
     char hostname_template[64]; /* e.g. "amt-%u" (first 8 hex of UUID) or empty */
     char domain[128];
 };
-/* Secrets of a profile: "admin_password", "mebx_password" (when not random). */
+#define SCS_PROFILE_DEFAULT "default"
+/* The settings of the profile `scsctl init` creates, under name (NULL: "default"): random
+ * admin password per device, random MEBx password set, time sync on, new PSK on, OTP
+ * off, TLS off, no redirection, user consent for all. */
+void scs_profile_defaults(struct scs_profile *out, const char *name);
+/* Secrets of a profile: "admin_password", "mebx_password" (when not random).  A put
+ * keeps the profile's secrets; a delete removes them with it. */
 int scs_profile_get(struct scs_pool *p, const char *name, struct scs_profile *out);
 int scs_profile_put(struct scs_pool *p, const struct scs_profile *prof);
 int scs_profile_delete(struct scs_pool *p, const char *name);
@@ -99,6 +114,7 @@ int scs_profile_secret_set(struct scs_pool *p, const char *name, const char *sec
                            const struct scs_secret *value);
 int scs_profile_secret_get(struct scs_pool *p, const char *name, const char *secret_name,
                            struct scs_secret **out);
+int scs_profile_secret_delete(struct scs_pool *p, const char *name, const char *secret_name);
 
 /* ---- provisioning certificates --------------------------------------- */
 

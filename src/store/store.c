@@ -121,3 +121,94 @@ int store_audit_list(struct store *s,
 {
     return s->ops->audit_list(s, fn, arg);
 }
+
+int store_device_put(struct store *s, const struct store_device_row *row)
+{
+    return s->ops->device_put(s, row);
+}
+
+int store_device_get(struct store *s, const char *uuid, struct store_device_row *out)
+{
+    return s->ops->device_get(s, uuid, out);
+}
+
+int store_device_list(struct store *s, int (*fn)(void *arg, const struct store_device_row *row),
+                      void *arg)
+{
+    return s->ops->device_list(s, fn, arg);
+}
+
+int store_secret_set(struct store *s, enum store_secret_table t, const char *owner,
+                     const char *name, const uint8_t *blob, size_t len, int64_t now)
+{
+    return s->ops->secret_set(s, t, owner, name, blob, len, now);
+}
+
+int store_secret_get(struct store *s, enum store_secret_table t, const char *owner,
+                     const char *name, const struct store_blob_visit *visit)
+{
+    return s->ops->secret_get(s, t, owner, name, visit);
+}
+
+int store_secret_delete(struct store *s, enum store_secret_table t, const char *owner,
+                        const char *name)
+{
+    return s->ops->secret_delete(s, t, owner, name);
+}
+
+int store_profile_put(struct store *s, const struct store_profile_row *row)
+{
+    return s->ops->profile_put(s, row);
+}
+
+int store_profile_get(struct store *s, const char *name, struct store_profile_row *out)
+{
+    return s->ops->profile_get(s, name, out);
+}
+
+int store_profile_delete(struct store *s, const char *name)
+{
+    return s->ops->profile_delete(s, name);
+}
+
+int store_profile_list(struct store *s, int (*fn)(void *arg, const struct store_profile_row *row),
+                       void *arg)
+{
+    return s->ops->profile_list(s, fn, arg);
+}
+
+int store_cert_put(struct store *s, const struct store_cert_row *row)
+{
+    return s->ops->cert_put(s, row);
+}
+
+int store_cert_get(struct store *s, const char *name, int with_blobs,
+                   int (*fn)(void *arg, const struct store_cert_row *row), void *arg)
+{
+    return s->ops->cert_get(s, name, with_blobs, fn, arg);
+}
+
+int store_cert_delete(struct store *s, const char *name)
+{
+    return s->ops->cert_delete(s, name);
+}
+
+int store_cert_list(struct store *s, int (*fn)(void *arg, const struct store_cert_row *row),
+                    void *arg)
+{
+    return s->ops->cert_list(s, fn, arg);
+}
+
+int store_ca_put(struct store *s, const char *cert_pem, size_t cert_len, const uint8_t *key_blob,
+                 size_t key_len, int64_t now)
+{
+    return s->ops->ca_put(s, cert_pem, cert_len, key_blob, key_len, now);
+}
+
+int store_ca_get(struct store *s,
+                 int (*fn)(void *arg, const char *cert_pem, size_t cert_len,
+                           const uint8_t *key_blob, size_t key_len),
+                 void *arg)
+{
+    return s->ops->ca_get(s, fn, arg);
+}

@@ -44,6 +44,73 @@ struct store_psk_visit {
     void *arg;
 };
 
+/* ---- registry rows (schema 2): devices, profiles, certificates, the CA ---- */
+
+#define STORE_NAME_MAX        63           /* profile and certificate names, without NUL */
+#define STORE_SECRET_BLOB_MAX 65536        /* longest sealed secret (a PEM private key) */
+#define STORE_TEXT_MAX        (256 * 1024) /* longest PEM chain or CA certificate */
+
+/* A device row; the fields mirror struct scs_device (registry.h). */
+struct store_device_row {
+    char uuid[37];
+    char address[64];
+    int state;
+    int path;
+    char fw_version[32];
+    char profile[64];
+    char pid[9];
+    char new_pid[9];
+    char step[32];
+    char last_error[256];
+    char realm[64];
+    char tls_fingerprint[65];
+    uint32_t attempts;
+    int64_t first_seen, last_hello, updated, provisioned_at;
+};
+
+/* A profile row; the fields mirror struct scs_profile (registry.h). */
+struct store_profile_row {
+    char name[64];
+    int admin_password_random;
+    int set_mebx_password;
+    int mebx_password_random;
+    int require_otp;
+    int time_sync;
+    int configure_tls;
+    int new_psk;
+    int redirection;
+    int user_consent;
+    char hostname_template[64];
+    char domain[128];
+    int64_t updated;
+};
+
+/* A provisioning certificate row.  On reads, chain_pem and key_blob point into backend
+ * memory valid only during the callback (NULL when not asked for). */
+struct store_cert_row {
+    char name[64];
+    char domain[256];
+    char root_sha1[41];
+    char root_sha256[65];
+    char root_sha384[97];
+    int64_t not_after;
+    char subnets[256];
+    int64_t created;
+    const char *chain_pem;
+    size_t chain_len;
+    const uint8_t *key_blob; /* sealed by the caller */
+    size_t key_len;
+};
+
+/* Which table a sealed secret lives in; owner is the device UUID or the profile name. */
+enum store_secret_table { STORE_SECRET_DEVICE = 0, STORE_SECRET_PROFILE = 1 };
+
+/* Receives one sealed blob (valid only during the call). */
+struct store_blob_visit {
+    int (*fn)(void *arg, const uint8_t *blob, size_t len);
+    void *arg;
+};
+
 /*
  * A backend.  Every function gets the struct store that its own open()
  * returned.  Contracts that every backend keeps:
@@ -92,6 +159,47 @@ struct store_ops {
                       int (*fn)(void *arg, int64_t id, int64_t time, const char *event,
                                 const char *subject, const char *detail),
                       void *arg);
+
+    /* ---- schema 2: the registry (registry/registry.c is the only caller) ----
+     * Puts are upserts (a put never deletes dependent rows); gets return
+     * SCS_ERR_NOT_FOUND for an unknown key; lists visit rows in key order and stop at
+     * the first non-zero return, which they pass back. */
+    int (*device_put)(struct store *s, const struct store_device_row *row);
+    int (*device_get)(struct store *s, const char *uuid, struct store_device_row *out);
+    int (*device_list)(struct store *s, int (*fn)(void *arg, const struct store_device_row *row),
+                       void *arg);
+
+    /* Sealed secrets of a device or profile.  secret_set upserts; a profile secret
+     * for an unknown profile is SCS_ERR_NOT_FOUND. */
+    int (*secret_set)(struct store *s, enum store_secret_table t, const char *owner,
+                      const char *name, const uint8_t *blob, size_t len, int64_t now);
+    int (*secret_get)(struct store *s, enum store_secret_table t, const char *owner,
+                      const char *name, const struct store_blob_visit *visit);
+    int (*secret_delete)(struct store *s, enum store_secret_table t, const char *owner,
+                         const char *name);
+
+    int (*profile_put)(struct store *s, const struct store_profile_row *row);
+    int (*profile_get)(struct store *s, const char *name, struct store_profile_row *out);
+    /* Deletes the profile's secrets with it. */
+    int (*profile_delete)(struct store *s, const char *name);
+    int (*profile_list)(struct store *s, int (*fn)(void *arg, const struct store_profile_row *row),
+                        void *arg);
+
+    int (*cert_put)(struct store *s, const struct store_cert_row *row);
+    /* with_blobs: fill chain_pem and key_blob as well. */
+    int (*cert_get)(struct store *s, const char *name, int with_blobs,
+                    int (*fn)(void *arg, const struct store_cert_row *row), void *arg);
+    int (*cert_delete)(struct store *s, const char *name);
+    int (*cert_list)(struct store *s, int (*fn)(void *arg, const struct store_cert_row *row),
+                     void *arg);
+
+    /* The single CA row: certificate PEM and sealed key. */
+    int (*ca_put)(struct store *s, const char *cert_pem, size_t cert_len, const uint8_t *key_blob,
+                  size_t key_len, int64_t now);
+    int (*ca_get)(struct store *s,
+                  int (*fn)(void *arg, const char *cert_pem, size_t cert_len,
+                            const uint8_t *key_blob, size_t key_len),
+                  void *arg);
 };
 
 /* Every store starts with this header so the wrappers can find the backend. */
@@ -128,6 +236,34 @@ int store_audit_list(struct store *s,
                      int (*fn)(void *arg, int64_t id, int64_t time, const char *event,
                                const char *subject, const char *detail),
                      void *arg);
+
+int store_device_put(struct store *s, const struct store_device_row *row);
+int store_device_get(struct store *s, const char *uuid, struct store_device_row *out);
+int store_device_list(struct store *s, int (*fn)(void *arg, const struct store_device_row *row),
+                      void *arg);
+int store_secret_set(struct store *s, enum store_secret_table t, const char *owner,
+                     const char *name, const uint8_t *blob, size_t len, int64_t now);
+int store_secret_get(struct store *s, enum store_secret_table t, const char *owner,
+                     const char *name, const struct store_blob_visit *visit);
+int store_secret_delete(struct store *s, enum store_secret_table t, const char *owner,
+                        const char *name);
+int store_profile_put(struct store *s, const struct store_profile_row *row);
+int store_profile_get(struct store *s, const char *name, struct store_profile_row *out);
+int store_profile_delete(struct store *s, const char *name);
+int store_profile_list(struct store *s, int (*fn)(void *arg, const struct store_profile_row *row),
+                       void *arg);
+int store_cert_put(struct store *s, const struct store_cert_row *row);
+int store_cert_get(struct store *s, const char *name, int with_blobs,
+                   int (*fn)(void *arg, const struct store_cert_row *row), void *arg);
+int store_cert_delete(struct store *s, const char *name);
+int store_cert_list(struct store *s, int (*fn)(void *arg, const struct store_cert_row *row),
+                    void *arg);
+int store_ca_put(struct store *s, const char *cert_pem, size_t cert_len, const uint8_t *key_blob,
+                 size_t key_len, int64_t now);
+int store_ca_get(struct store *s,
+                 int (*fn)(void *arg, const char *cert_pem, size_t cert_len,
+                           const uint8_t *key_blob, size_t key_len),
+                 void *arg);
 
 /* The SQLite backend (store_sqlite.c); exposed for the backend table only. */
 extern const struct store_ops store_sqlite_ops;

@@ -22,7 +22,7 @@
  * file whose version is newer than the last entry is refused (SCS_ERR_VERSION):
  * this program does not know what the newer columns mean.
  *
- * To add tables (devices, certs, profiles, otp, sessions, ...): append one
+ * To add tables (sessions, ...): append one
  * entry with the CREATE TABLE / CREATE INDEX / ALTER TABLE statements; never
  * edit an entry that has shipped.  Then add the operations the callers need to
  * struct store_ops in store.h, implement them here with cached statements (add
@@ -82,6 +82,80 @@ static const struct store_migration store_migrations[] = {
      "  subject TEXT NOT NULL DEFAULT '',"
      "  detail TEXT NOT NULL DEFAULT ''"
      ");"},
+    /* 1 -> 2: the registry.  Every *_ct column is a blob the registry sealed with the
+     * master key and bound to its table, column and row; the store never sees plaintext.
+     * States are not CHECKed here so that a later state needs no table rebuild; the
+     * registry validates them. */
+    {"devices, device_secrets, profiles, profile_secrets, certs and ca tables",
+     "CREATE TABLE devices ("
+     "  uuid TEXT PRIMARY KEY NOT NULL,"
+     "  address TEXT NOT NULL DEFAULT '',"
+     "  state INTEGER NOT NULL,"
+     "  path INTEGER NOT NULL DEFAULT 0,"
+     "  fw_version TEXT NOT NULL DEFAULT '',"
+     "  profile TEXT NOT NULL DEFAULT '',"
+     "  pid TEXT NOT NULL DEFAULT '',"
+     "  new_pid TEXT NOT NULL DEFAULT '',"
+     "  step TEXT NOT NULL DEFAULT '',"
+     "  last_error TEXT NOT NULL DEFAULT '',"
+     "  realm TEXT NOT NULL DEFAULT '',"
+     "  tls_fingerprint TEXT NOT NULL DEFAULT '',"
+     "  attempts INTEGER NOT NULL DEFAULT 0,"
+     "  first_seen INTEGER NOT NULL DEFAULT 0,"
+     "  last_hello INTEGER NOT NULL DEFAULT 0,"
+     "  updated INTEGER NOT NULL DEFAULT 0,"
+     "  provisioned_at INTEGER NOT NULL DEFAULT 0"
+     ") WITHOUT ROWID;"
+     /* A device's secrets may be recorded before its row (an OTP set ahead of the first
+      * Hello), so there is no foreign key to devices. */
+     "CREATE TABLE device_secrets ("
+     "  uuid TEXT NOT NULL,"
+     "  name TEXT NOT NULL,"
+     "  value_ct BLOB NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  PRIMARY KEY (uuid, name)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE profiles ("
+     "  name TEXT PRIMARY KEY NOT NULL,"
+     "  admin_password_random INTEGER NOT NULL,"
+     "  set_mebx_password INTEGER NOT NULL,"
+     "  mebx_password_random INTEGER NOT NULL,"
+     "  require_otp INTEGER NOT NULL,"
+     "  time_sync INTEGER NOT NULL,"
+     "  configure_tls INTEGER NOT NULL,"
+     "  new_psk INTEGER NOT NULL,"
+     "  redirection INTEGER NOT NULL,"
+     "  user_consent INTEGER NOT NULL,"
+     "  hostname_template TEXT NOT NULL DEFAULT '',"
+     "  domain TEXT NOT NULL DEFAULT '',"
+     "  updated INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE profile_secrets ("
+     "  profile TEXT NOT NULL REFERENCES profiles (name) ON DELETE CASCADE,"
+     "  name TEXT NOT NULL,"
+     "  value_ct BLOB NOT NULL,"
+     "  updated INTEGER NOT NULL,"
+     "  PRIMARY KEY (profile, name)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE certs ("
+     "  name TEXT PRIMARY KEY NOT NULL,"
+     "  domain TEXT NOT NULL,"
+     "  root_sha1 TEXT NOT NULL,"
+     "  root_sha256 TEXT NOT NULL,"
+     "  root_sha384 TEXT NOT NULL,"
+     "  not_after INTEGER NOT NULL,"
+     "  subnets TEXT NOT NULL DEFAULT '',"
+     "  chain_pem TEXT NOT NULL,"
+     "  key_ct BLOB NOT NULL,"
+     "  created INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     /* One row only: the server has one CA. */
+     "CREATE TABLE ca ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  cert_pem TEXT NOT NULL,"
+     "  key_ct BLOB NOT NULL,"
+     "  created INTEGER NOT NULL"
+     ");"},
 };
 
 #define STORE_MIGRATION_COUNT ((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -103,8 +177,37 @@ enum stmt_id {
     ST_PSK_COUNT,
     ST_AUDIT_APPEND,
     ST_AUDIT_LIST,
+    ST_DEVICE_PUT,
+    ST_DEVICE_GET,
+    ST_DEVICE_LIST,
+    ST_DSECRET_SET,
+    ST_DSECRET_GET,
+    ST_DSECRET_DELETE,
+    ST_PSECRET_SET,
+    ST_PSECRET_GET,
+    ST_PSECRET_DELETE,
+    ST_PROFILE_PUT,
+    ST_PROFILE_GET,
+    ST_PROFILE_EXISTS,
+    ST_PROFILE_DELETE,
+    ST_PROFILE_LIST,
+    ST_CERT_PUT,
+    ST_CERT_GET,
+    ST_CERT_DELETE,
+    ST_CERT_LIST,
+    ST_CA_PUT,
+    ST_CA_GET,
     ST_COUNT_
 };
+
+#define DEVICE_COLS                                                                                \
+    "uuid, address, state, path, fw_version, profile, pid, new_pid, step, last_error, realm, "     \
+    "tls_fingerprint, attempts, first_seen, last_hello, updated, provisioned_at"
+#define PROFILE_COLS                                                                               \
+    "name, admin_password_random, set_mebx_password, mebx_password_random, require_otp, "          \
+    "time_sync, configure_tls, new_psk, redirection, user_consent, hostname_template, domain, "    \
+    "updated"
+#define CERT_COLS "name, domain, root_sha1, root_sha256, root_sha384, not_after, subnets, created"
 
 static const char *const stmt_sql[ST_COUNT_] = {
     [ST_BEGIN] = "BEGIN",
@@ -131,6 +234,46 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_PSK_COUNT] = "SELECT state, count(*) FROM psk GROUP BY state",
     [ST_AUDIT_APPEND] = "INSERT INTO audit (time, event, subject, detail) VALUES (?1, ?2, ?3, ?4)",
     [ST_AUDIT_LIST] = "SELECT id, time, event, subject, detail FROM audit ORDER BY id",
+    /* Upserts, not REPLACE: REPLACE deletes the old row first, which would fire the
+     * ON DELETE CASCADE of dependent secrets. */
+    [ST_DEVICE_PUT] = "INSERT INTO devices (" DEVICE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (uuid) DO "
+                      "UPDATE SET address = ?2, state = ?3, path = ?4, fw_version = ?5, "
+                      "profile = ?6, pid = ?7, new_pid = ?8, step = ?9, last_error = ?10, "
+                      "realm = ?11, tls_fingerprint = ?12, attempts = ?13, first_seen = ?14, "
+                      "last_hello = ?15, updated = ?16, provisioned_at = ?17",
+    [ST_DEVICE_GET] = "SELECT " DEVICE_COLS " FROM devices WHERE uuid = ?1",
+    [ST_DEVICE_LIST] = "SELECT " DEVICE_COLS " FROM devices ORDER BY uuid",
+    [ST_DSECRET_SET] = "INSERT INTO device_secrets (uuid, name, value_ct, updated) "
+                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (uuid, name) DO UPDATE SET "
+                       "value_ct = ?3, updated = ?4",
+    [ST_DSECRET_GET] = "SELECT value_ct FROM device_secrets WHERE uuid = ?1 AND name = ?2",
+    [ST_DSECRET_DELETE] = "DELETE FROM device_secrets WHERE uuid = ?1 AND name = ?2",
+    [ST_PSECRET_SET] = "INSERT INTO profile_secrets (profile, name, value_ct, updated) "
+                       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (profile, name) DO UPDATE SET "
+                       "value_ct = ?3, updated = ?4",
+    [ST_PSECRET_GET] = "SELECT value_ct FROM profile_secrets WHERE profile = ?1 AND name = ?2",
+    [ST_PSECRET_DELETE] = "DELETE FROM profile_secrets WHERE profile = ?1 AND name = ?2",
+    [ST_PROFILE_PUT] = "INSERT INTO profiles (" PROFILE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                       "?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (name) DO UPDATE SET "
+                       "admin_password_random = ?2, set_mebx_password = ?3, "
+                       "mebx_password_random = ?4, require_otp = ?5, time_sync = ?6, "
+                       "configure_tls = ?7, new_psk = ?8, redirection = ?9, user_consent = ?10, "
+                       "hostname_template = ?11, domain = ?12, updated = ?13",
+    [ST_PROFILE_GET] = "SELECT " PROFILE_COLS " FROM profiles WHERE name = ?1",
+    [ST_PROFILE_EXISTS] = "SELECT 1 FROM profiles WHERE name = ?1",
+    [ST_PROFILE_DELETE] = "DELETE FROM profiles WHERE name = ?1",
+    [ST_PROFILE_LIST] = "SELECT " PROFILE_COLS " FROM profiles ORDER BY name",
+    [ST_CERT_PUT] = "INSERT INTO certs (" CERT_COLS ", chain_pem, key_ct) VALUES (?1, ?2, ?3, ?4, "
+                    "?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (name) DO UPDATE SET domain = ?2, "
+                    "root_sha1 = ?3, root_sha256 = ?4, root_sha384 = ?5, not_after = ?6, "
+                    "subnets = ?7, created = ?8, chain_pem = ?9, key_ct = ?10",
+    [ST_CERT_GET] = "SELECT " CERT_COLS ", chain_pem, key_ct FROM certs WHERE name = ?1",
+    [ST_CERT_DELETE] = "DELETE FROM certs WHERE name = ?1",
+    [ST_CERT_LIST] = "SELECT " CERT_COLS " FROM certs ORDER BY name",
+    [ST_CA_PUT] = "INSERT INTO ca (id, cert_pem, key_ct, created) VALUES (1, ?1, ?2, ?3) "
+                  "ON CONFLICT (id) DO UPDATE SET cert_pem = ?1, key_ct = ?2, created = ?3",
+    [ST_CA_GET] = "SELECT cert_pem, key_ct FROM ca WHERE id = 1",
 };
 
 struct store_sqlite {
@@ -804,6 +947,513 @@ static int sqlite_audit_list(struct store *s,
     return r;
 }
 
+/* ---- registry (schema 2) ----------------------------------------------- */
+
+/* Copy a text column into a fixed field; NULL reads as empty. */
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t != NULL ? (const char *)t : "");
+}
+
+/* Bind a fixed-size text field; a field without its NUL is refused, not read past. */
+static int bind_field(sqlite3_stmt *st, int i, const char *v, size_t cap)
+{
+    size_t n = strnlen(v, cap);
+    if (n == cap) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    return sqlite3_bind_text(st, i, v, (int)n, SQLITE_STATIC) == SQLITE_OK ? 0 : SCS_ERR_DB;
+}
+
+#define BIND_FIELD(st, i, field) bind_field(st, i, field, sizeof(field))
+
+/* Run a write statement whose parameters are bound; 0 or the mapped error. */
+static int step_write(struct store_sqlite *q, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    stmt_done(st);
+    return rc == SQLITE_DONE ? 0 : sq_err(q, rc, what);
+}
+
+static int sqlite_device_put(struct store *s, const struct store_device_row *row)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if (row->uuid[0] == 0) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if ((r = stmt_get(q, ST_DEVICE_PUT, &st)) != 0) {
+        return r;
+    }
+    if ((r = BIND_FIELD(st, 1, row->uuid)) != 0 || (r = BIND_FIELD(st, 2, row->address)) != 0 ||
+        (r = BIND_FIELD(st, 5, row->fw_version)) != 0 ||
+        (r = BIND_FIELD(st, 6, row->profile)) != 0 || (r = BIND_FIELD(st, 7, row->pid)) != 0 ||
+        (r = BIND_FIELD(st, 8, row->new_pid)) != 0 || (r = BIND_FIELD(st, 9, row->step)) != 0 ||
+        (r = BIND_FIELD(st, 10, row->last_error)) != 0 ||
+        (r = BIND_FIELD(st, 11, row->realm)) != 0 ||
+        (r = BIND_FIELD(st, 12, row->tls_fingerprint)) != 0) {
+        stmt_done(st);
+        return r;
+    }
+    sqlite3_bind_int(st, 3, row->state);
+    sqlite3_bind_int(st, 4, row->path);
+    sqlite3_bind_int64(st, 13, (sqlite3_int64)row->attempts);
+    sqlite3_bind_int64(st, 14, row->first_seen);
+    sqlite3_bind_int64(st, 15, row->last_hello);
+    sqlite3_bind_int64(st, 16, row->updated);
+    sqlite3_bind_int64(st, 17, row->provisioned_at);
+    return step_write(q, st, "device put");
+}
+
+static void device_from(sqlite3_stmt *st, struct store_device_row *row)
+{
+    sqlite3_int64 attempts;
+
+    memset(row, 0, sizeof(*row));
+    col_text(st, 0, row->uuid, sizeof(row->uuid));
+    col_text(st, 1, row->address, sizeof(row->address));
+    row->state = sqlite3_column_int(st, 2);
+    row->path = sqlite3_column_int(st, 3);
+    col_text(st, 4, row->fw_version, sizeof(row->fw_version));
+    col_text(st, 5, row->profile, sizeof(row->profile));
+    col_text(st, 6, row->pid, sizeof(row->pid));
+    col_text(st, 7, row->new_pid, sizeof(row->new_pid));
+    col_text(st, 8, row->step, sizeof(row->step));
+    col_text(st, 9, row->last_error, sizeof(row->last_error));
+    col_text(st, 10, row->realm, sizeof(row->realm));
+    col_text(st, 11, row->tls_fingerprint, sizeof(row->tls_fingerprint));
+    attempts = sqlite3_column_int64(st, 12);
+    row->attempts = attempts < 0 ? 0 : (attempts > UINT32_MAX ? UINT32_MAX : (uint32_t)attempts);
+    row->first_seen = sqlite3_column_int64(st, 13);
+    row->last_hello = sqlite3_column_int64(st, 14);
+    row->updated = sqlite3_column_int64(st, 15);
+    row->provisioned_at = sqlite3_column_int64(st, 16);
+}
+
+static int sqlite_device_get(struct store *s, const char *uuid, struct store_device_row *out)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_DEVICE_GET, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        device_from(st, out);
+    } else if (rc == SQLITE_DONE) {
+        r = SCS_ERR_NOT_FOUND;
+    } else {
+        r = sq_err(q, rc, "device get");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_device_list(struct store *s,
+                              int (*fn)(void *arg, const struct store_device_row *row), void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    struct store_device_row row;
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_DEVICE_LIST, &st)) != 0) {
+        return r;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        device_from(st, &row);
+        if ((r = fn(arg, &row)) != 0) {
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = sq_err(q, rc, "device list");
+    }
+    stmt_done(st);
+    return r;
+}
+
+/* The statement for a secret operation on table t; SCS_ERR_INVALID_ARG for no table. */
+static int secret_stmt(enum store_secret_table t, enum stmt_id dev, enum stmt_id prof,
+                       enum stmt_id *out)
+{
+    switch (t) {
+    case STORE_SECRET_DEVICE:
+        *out = dev;
+        return 0;
+    case STORE_SECRET_PROFILE:
+        *out = prof;
+        return 0;
+    default:
+        return SCS_ERR_INVALID_ARG;
+    }
+}
+
+static int profile_exists(struct store_sqlite *q, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_PROFILE_EXISTS, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    stmt_done(st);
+    if (rc == SQLITE_ROW) {
+        return 1;
+    }
+    return rc == SQLITE_DONE ? 0 : sq_err(q, rc, "profile exists");
+}
+
+static int sqlite_secret_set(struct store *s, enum store_secret_table t, const char *owner,
+                             const char *name, const uint8_t *blob, size_t len, int64_t now)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    enum stmt_id id;
+    int r;
+
+    if (owner == NULL || name == NULL || *owner == 0 || *name == 0 || blob == NULL || len == 0 ||
+        len > STORE_SECRET_BLOB_MAX) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if ((r = secret_stmt(t, ST_DSECRET_SET, ST_PSECRET_SET, &id)) != 0) {
+        return r;
+    }
+    /* The foreign key would refuse it too, but as a constraint error; the caller wants
+     * to know the profile is missing. */
+    if (t == STORE_SECRET_PROFILE && (r = profile_exists(q, owner)) != 1) {
+        return r < 0 ? r : SCS_ERR_NOT_FOUND;
+    }
+    if ((r = stmt_get(q, id, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    return step_write(q, st, "secret set");
+}
+
+static int sqlite_secret_get(struct store *s, enum store_secret_table t, const char *owner,
+                             const char *name, const struct store_blob_visit *visit)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    enum stmt_id id;
+    int r, rc;
+
+    if ((r = secret_stmt(t, ST_DSECRET_GET, ST_PSECRET_GET, &id)) != 0 ||
+        (r = stmt_get(q, id, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r = visit->fn(visit->arg, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    } else if (rc == SQLITE_DONE) {
+        r = SCS_ERR_NOT_FOUND;
+    } else {
+        r = sq_err(q, rc, "secret get");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_secret_delete(struct store *s, enum store_secret_table t, const char *owner,
+                                const char *name)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    enum stmt_id id;
+    int r;
+
+    if ((r = secret_stmt(t, ST_DSECRET_DELETE, ST_PSECRET_DELETE, &id)) != 0 ||
+        (r = stmt_get(q, id, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if ((r = step_write(q, st, "secret delete")) != 0) {
+        return r;
+    }
+    return sqlite3_changes(q->db) > 0 ? 0 : SCS_ERR_NOT_FOUND;
+}
+
+static int sqlite_profile_put(struct store *s, const struct store_profile_row *row)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if (row->name[0] == 0) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if ((r = stmt_get(q, ST_PROFILE_PUT, &st)) != 0) {
+        return r;
+    }
+    if ((r = BIND_FIELD(st, 1, row->name)) != 0 ||
+        (r = BIND_FIELD(st, 11, row->hostname_template)) != 0 ||
+        (r = BIND_FIELD(st, 12, row->domain)) != 0) {
+        stmt_done(st);
+        return r;
+    }
+    sqlite3_bind_int(st, 2, row->admin_password_random);
+    sqlite3_bind_int(st, 3, row->set_mebx_password);
+    sqlite3_bind_int(st, 4, row->mebx_password_random);
+    sqlite3_bind_int(st, 5, row->require_otp);
+    sqlite3_bind_int(st, 6, row->time_sync);
+    sqlite3_bind_int(st, 7, row->configure_tls);
+    sqlite3_bind_int(st, 8, row->new_psk);
+    sqlite3_bind_int(st, 9, row->redirection);
+    sqlite3_bind_int(st, 10, row->user_consent);
+    sqlite3_bind_int64(st, 13, row->updated);
+    return step_write(q, st, "profile put");
+}
+
+static void profile_from(sqlite3_stmt *st, struct store_profile_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    col_text(st, 0, row->name, sizeof(row->name));
+    row->admin_password_random = sqlite3_column_int(st, 1);
+    row->set_mebx_password = sqlite3_column_int(st, 2);
+    row->mebx_password_random = sqlite3_column_int(st, 3);
+    row->require_otp = sqlite3_column_int(st, 4);
+    row->time_sync = sqlite3_column_int(st, 5);
+    row->configure_tls = sqlite3_column_int(st, 6);
+    row->new_psk = sqlite3_column_int(st, 7);
+    row->redirection = sqlite3_column_int(st, 8);
+    row->user_consent = sqlite3_column_int(st, 9);
+    col_text(st, 10, row->hostname_template, sizeof(row->hostname_template));
+    col_text(st, 11, row->domain, sizeof(row->domain));
+    row->updated = sqlite3_column_int64(st, 12);
+}
+
+static int sqlite_profile_get(struct store *s, const char *name, struct store_profile_row *out)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_PROFILE_GET, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        profile_from(st, out);
+    } else if (rc == SQLITE_DONE) {
+        r = SCS_ERR_NOT_FOUND;
+    } else {
+        r = sq_err(q, rc, "profile get");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int delete_by_name(struct store_sqlite *q, enum stmt_id id, const char *name,
+                          const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if ((r = stmt_get(q, id, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if ((r = step_write(q, st, what)) != 0) {
+        return r;
+    }
+    return sqlite3_changes(q->db) > 0 ? 0 : SCS_ERR_NOT_FOUND;
+}
+
+static int sqlite_profile_delete(struct store *s, const char *name)
+{
+    return delete_by_name(sq(s), ST_PROFILE_DELETE, name, "profile delete");
+}
+
+static int sqlite_profile_list(struct store *s,
+                               int (*fn)(void *arg, const struct store_profile_row *row), void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    struct store_profile_row row;
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_PROFILE_LIST, &st)) != 0) {
+        return r;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        profile_from(st, &row);
+        if ((r = fn(arg, &row)) != 0) {
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = sq_err(q, rc, "profile list");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_cert_put(struct store *s, const struct store_cert_row *row)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if (row->name[0] == 0 || row->chain_pem == NULL || row->chain_len == 0 ||
+        row->chain_len > STORE_TEXT_MAX || row->key_blob == NULL || row->key_len == 0 ||
+        row->key_len > STORE_SECRET_BLOB_MAX) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if ((r = stmt_get(q, ST_CERT_PUT, &st)) != 0) {
+        return r;
+    }
+    if ((r = BIND_FIELD(st, 1, row->name)) != 0 || (r = BIND_FIELD(st, 2, row->domain)) != 0 ||
+        (r = BIND_FIELD(st, 3, row->root_sha1)) != 0 ||
+        (r = BIND_FIELD(st, 4, row->root_sha256)) != 0 ||
+        (r = BIND_FIELD(st, 5, row->root_sha384)) != 0 ||
+        (r = BIND_FIELD(st, 7, row->subnets)) != 0) {
+        stmt_done(st);
+        return r;
+    }
+    sqlite3_bind_int64(st, 6, row->not_after);
+    sqlite3_bind_int64(st, 8, row->created);
+    sqlite3_bind_text(st, 9, row->chain_pem, (int)row->chain_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 10, row->key_blob, (int)row->key_len, SQLITE_STATIC);
+    return step_write(q, st, "cert put");
+}
+
+static void cert_from(sqlite3_stmt *st, int with_blobs, struct store_cert_row *row)
+{
+    memset(row, 0, sizeof(*row));
+    col_text(st, 0, row->name, sizeof(row->name));
+    col_text(st, 1, row->domain, sizeof(row->domain));
+    col_text(st, 2, row->root_sha1, sizeof(row->root_sha1));
+    col_text(st, 3, row->root_sha256, sizeof(row->root_sha256));
+    col_text(st, 4, row->root_sha384, sizeof(row->root_sha384));
+    row->not_after = sqlite3_column_int64(st, 5);
+    col_text(st, 6, row->subnets, sizeof(row->subnets));
+    row->created = sqlite3_column_int64(st, 7);
+    if (with_blobs) {
+        row->chain_pem = (const char *)sqlite3_column_text(st, 8);
+        row->chain_len = (size_t)sqlite3_column_bytes(st, 8);
+        row->key_blob = sqlite3_column_blob(st, 9);
+        row->key_len = (size_t)sqlite3_column_bytes(st, 9);
+    }
+}
+
+static int sqlite_cert_get(struct store *s, const char *name, int with_blobs,
+                           int (*fn)(void *arg, const struct store_cert_row *row), void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    struct store_cert_row row;
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_CERT_GET, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cert_from(st, with_blobs, &row);
+        r = fn(arg, &row);
+    } else if (rc == SQLITE_DONE) {
+        r = SCS_ERR_NOT_FOUND;
+    } else {
+        r = sq_err(q, rc, "cert get");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_cert_delete(struct store *s, const char *name)
+{
+    return delete_by_name(sq(s), ST_CERT_DELETE, name, "cert delete");
+}
+
+static int sqlite_cert_list(struct store *s, int (*fn)(void *arg, const struct store_cert_row *row),
+                            void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    struct store_cert_row row;
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_CERT_LIST, &st)) != 0) {
+        return r;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cert_from(st, 0, &row);
+        if ((r = fn(arg, &row)) != 0) {
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = sq_err(q, rc, "cert list");
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_ca_put(struct store *s, const char *cert_pem, size_t cert_len,
+                         const uint8_t *key_blob, size_t key_len, int64_t now)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if (cert_pem == NULL || cert_len == 0 || cert_len > STORE_TEXT_MAX || key_blob == NULL ||
+        key_len == 0 || key_len > STORE_SECRET_BLOB_MAX) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if ((r = stmt_get(q, ST_CA_PUT, &st)) != 0) {
+        return r;
+    }
+    sqlite3_bind_text(st, 1, cert_pem, (int)cert_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key_blob, (int)key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    return step_write(q, st, "ca put");
+}
+
+static int sqlite_ca_get(struct store *s,
+                         int (*fn)(void *arg, const char *cert_pem, size_t cert_len,
+                                   const uint8_t *key_blob, size_t key_len),
+                         void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = stmt_get(q, ST_CA_GET, &st)) != 0) {
+        return r;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *pem = (const char *)sqlite3_column_text(st, 0);
+        size_t pem_len = (size_t)sqlite3_column_bytes(st, 0);
+        const uint8_t *key = sqlite3_column_blob(st, 1);
+        size_t key_len = (size_t)sqlite3_column_bytes(st, 1);
+        r = fn(arg, pem != NULL ? pem : "", pem_len, key, key_len);
+    } else if (rc == SQLITE_DONE) {
+        r = SCS_ERR_NOT_FOUND;
+    } else {
+        r = sq_err(q, rc, "ca get");
+    }
+    stmt_done(st);
+    return r;
+}
+
 int store_sqlite_latest_version(void)
 {
     return STORE_MIGRATION_COUNT;
@@ -827,4 +1477,20 @@ const struct store_ops store_sqlite_ops = {
     .psk_count = sqlite_psk_count,
     .audit_append = sqlite_audit_append,
     .audit_list = sqlite_audit_list,
+    .device_put = sqlite_device_put,
+    .device_get = sqlite_device_get,
+    .device_list = sqlite_device_list,
+    .secret_set = sqlite_secret_set,
+    .secret_get = sqlite_secret_get,
+    .secret_delete = sqlite_secret_delete,
+    .profile_put = sqlite_profile_put,
+    .profile_get = sqlite_profile_get,
+    .profile_delete = sqlite_profile_delete,
+    .profile_list = sqlite_profile_list,
+    .cert_put = sqlite_cert_put,
+    .cert_get = sqlite_cert_get,
+    .cert_delete = sqlite_cert_delete,
+    .cert_list = sqlite_cert_list,
+    .ca_put = sqlite_ca_put,
+    .ca_get = sqlite_ca_get,
 };

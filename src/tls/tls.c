@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/buffer.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -431,6 +433,39 @@ int tls_identity_domain_matches(const struct tls_identity *id, const char *dns_s
     return ok;
 }
 
+int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_cap,
+                           int64_t *not_after)
+{
+    const ASN1_TIME *t;
+    struct tm tm;
+    int n;
+
+    if (id == NULL || id->n == 0 || cn == NULL || cn_cap == 0 || cn_cap > INT_MAX ||
+        not_after == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    cn[0] = 0;
+    n = X509_NAME_get_text_by_NID(X509_get_subject_name(id->certs[0]), NID_commonName, cn,
+                                  (int)cn_cap);
+    if (n < 0) {
+        cn[0] = 0;
+    } else if ((size_t)n >= cn_cap || strlen(cn) != (size_t)n) {
+        /* Too long for the caller, or an embedded NUL: not a name we can use. */
+        cn[0] = 0;
+        ERR_clear_error();
+        return SCS_ERR_FORMAT;
+    }
+    memset(&tm, 0, sizeof(tm));
+    t = X509_get0_notAfter(id->certs[0]);
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        ERR_clear_error();
+        return SCS_ERR_FORMAT;
+    }
+    *not_after = (int64_t)timegm(&tm);
+    ERR_clear_error();
+    return 0;
+}
+
 /* ---- CA ----------------------------------------------------------------- */
 
 void tls_ca_free(struct tls_ca *ca)
@@ -537,17 +572,23 @@ static int cert_skeleton(X509 *x, const char *cn, unsigned days, EVP_PKEY *pub)
 
 int tls_ca_generate(const char *common_name, unsigned days, struct tls_ca **out)
 {
+    return tls_ca_generate_rsa(common_name, days, 2048, out);
+}
+
+int tls_ca_generate_rsa(const char *common_name, unsigned days, unsigned bits, struct tls_ca **out)
+{
     struct tls_ca *ca;
     int rc;
 
-    if (common_name == NULL || out == NULL || days == 0 || days > 36500) {
+    if (common_name == NULL || out == NULL || days == 0 || days > 36500 ||
+        (bits != 2048 && bits != 3072 && bits != 4096)) {
         return SCS_ERR_INVALID_ARG;
     }
     ca = calloc(1, sizeof(*ca));
     if (ca == NULL) {
         return SCS_ERR_NOMEM;
     }
-    ca->key = EVP_RSA_gen(2048);
+    ca->key = EVP_RSA_gen(bits);
     ca->cert = X509_new();
     rc = (ca->key == NULL || ca->cert == NULL) ? SCS_ERR_CRYPTO : 0;
     if (rc == 0) {
@@ -583,6 +624,40 @@ int tls_ca_cert_der(const struct tls_ca *ca, struct scs_buf *out)
         return SCS_ERR_INVALID_ARG;
     }
     return put_der(ca->cert, out);
+}
+
+int tls_ca_to_pem(const struct tls_ca *ca, struct scs_buf *cert_pem, struct scs_secret **key_pem)
+{
+    BIO *cb = NULL, *kb = NULL;
+    BUF_MEM *cm = NULL, *km = NULL;
+    int rc = SCS_ERR_CRYPTO;
+
+    if (ca == NULL || cert_pem == NULL || key_pem == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    *key_pem = NULL;
+    /* The key goes through a secure-memory BIO, which OpenSSL wipes when it frees it. */
+    cb = BIO_new(BIO_s_mem());
+    kb = BIO_new(BIO_s_secmem());
+    if (cb == NULL || kb == NULL || PEM_write_bio_X509(cb, ca->cert) != 1 ||
+        PEM_write_bio_PrivateKey(kb, ca->key, NULL, NULL, 0, NULL, NULL) != 1 ||
+        BIO_get_mem_ptr(cb, &cm) != 1 || BIO_get_mem_ptr(kb, &km) != 1 || cm == NULL ||
+        km == NULL) {
+        goto out;
+    }
+    if ((rc = scs_buf_put(cert_pem, cm->data, cm->length)) != 0) {
+        goto out;
+    }
+    if ((*key_pem = scs_secret_from(km->data, km->length)) == NULL) {
+        rc = SCS_ERR_NOMEM;
+        goto out;
+    }
+    rc = 0;
+out:
+    BIO_free(cb);
+    BIO_free(kb);
+    ERR_clear_error();
+    return rc;
 }
 
 static EVP_PKEY *decode_public_key(const uint8_t *der, size_t len)

@@ -25,6 +25,7 @@
 
 struct scs_buf;
 struct scs_diag;
+struct scs_secret;
 
 #define TLS_PID_LEN         8
 #define TLS_PPS_LEN         32
@@ -88,6 +89,11 @@ int tls_identity_check_provisioning(const struct tls_identity *id, time_t now,
  * name ends with "." + suffix; ASCII case-insensitive.  0 otherwise. */
 int tls_identity_domain_matches(const struct tls_identity *id, const char *dns_suffix);
 
+/* The leaf's subject CN (empty when it has none; SCS_ERR_FORMAT when it does not fit in
+ * cn_cap or holds a NUL) and its notAfter as Unix seconds. */
+int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_cap,
+                           int64_t *not_after);
+
 /* ---- a small CA for device TLS certificates (§2.4 8.8) ----------------- */
 
 struct tls_ca;
@@ -96,6 +102,11 @@ int tls_ca_from_pem(const void *cert_pem, size_t cert_len, const void *key_pem, 
                     struct tls_ca **out, struct scs_diag *diag);
 /* A new self-signed RSA-2048 CA valid for days days. */
 int tls_ca_generate(const char *common_name, unsigned days, struct tls_ca **out);
+/* The same with an RSA key of bits (2048, 3072 or 4096) bits. */
+int tls_ca_generate_rsa(const char *common_name, unsigned days, unsigned bits, struct tls_ca **out);
+/* The CA certificate as PEM appended to cert_pem, and its private key as unencrypted
+ * PKCS#8 PEM in a new secret (for storing it sealed; see registry.h scs_ca_put). */
+int tls_ca_to_pem(const struct tls_ca *ca, struct scs_buf *cert_pem, struct scs_secret **key_pem);
 void tls_ca_free(struct tls_ca *ca);
 int tls_ca_cert_der(const struct tls_ca *ca, struct scs_buf *out);
 /* Sign a device TLS server certificate for the public key pub_der (SubjectPublicKeyInfo

@@ -22,9 +22,11 @@ mkdir -m 700 "$T/empty"
 expect_exit 4 "$S" -d "$T/empty" psk list
 assert_contains "$ERR" "scsctl init"
 
-# ---- init
+# ---- init: store, key, the server CA and the default profile
 expect_exit 0 "$S" -d "$D" init
 assert_contains "$OUT" "initialised $D"
+assert_contains "$OUT" "created the server CA"
+assert_contains "$OUT" "created the profile 'default'"
 assert_eq "$(stat -c %a "$D")" "700" "data dir mode"
 assert_eq "$(stat -c %a "$D/master.key")" "600" "master key mode"
 assert_eq "$(stat -c %s "$D/master.key")" "32" "master key size"
@@ -37,6 +39,18 @@ expect_exit 4 "$S" -d "$D" init
 assert_contains "$ERR" "already initialised; nothing was changed"
 assert_eq "$(sha256sum "$D/master.key")" "$key_before" "master key after re-init"
 assert_eq "$(sha256sum "$D/scs.db")" "$db_before" "store after re-init"
+
+# ---- a directory from an older scsctl (no CA, no default profile) is completed
+if command -v sqlite3 >/dev/null; then
+  expect_exit 0 "$S" -d "$T/old" init
+  sqlite3 "$T/old/scs.db" "DELETE FROM ca; DELETE FROM profiles;"
+  expect_exit 0 "$S" -d "$T/old" init
+  assert_contains "$OUT" "completed $T/old"
+  assert_contains "$OUT" "created the server CA"
+  assert_eq "$(sqlite3 "$T/old/scs.db" "SELECT count(*) FROM ca; SELECT name FROM profiles;")" \
+    "$(printf '1\ndefault')" "completed rows"
+  expect_exit 4 "$S" -d "$T/old" init
+fi
 
 # ---- SCS_HOME is used when -d is not given
 expect_exit 0 env SCS_HOME="$T/home" "$S" init
@@ -68,10 +82,11 @@ cp -p "$T/key.saved" "$D/master.key"
 
 # ---- a store written by a newer version: refused
 if command -v sqlite3 >/dev/null; then
+  v=$(sqlite3 "$D/scs.db" "PRAGMA user_version;")
   sqlite3 "$D/scs.db" "PRAGMA user_version = 99;"
   expect_exit 3 "$S" -d "$D" psk stats
   assert_contains "$ERR" "newer version"
-  sqlite3 "$D/scs.db" "PRAGMA user_version = 1;"
+  sqlite3 "$D/scs.db" "PRAGMA user_version = $v;"
   expect_exit 0 "$S" -d "$D" psk stats
 else
   echo "sqlite3 not installed: skipping the schema-version case"

@@ -107,7 +107,7 @@ static void test_every_single_change_pps(void **state)
 
     for (size_t pos = 0; pos < 32; pos++) {
         for (size_t a = 0; a < 36; a++) {
-            char buf[33], text[41];
+            char buf[33], text[SCS_PPS_TEXT_LEN + 1];
             struct scs_diag d;
             struct scs_secret *s = NULL;
             char group[24];
@@ -231,6 +231,9 @@ static void test_format(void **state)
     assert_string_equal(pid, "0000-037M");
     scs_pps_format(intel_pps, pps);
     assert_string_equal(pps, "NKLD-G5DC-RRNQ-E9YZ-ZIJL-7LFL-VJED-69XJ");
+    /* The display lengths are exact: 8 + 1 dash, 32 + 7 dashes. */
+    assert_int_equal(strlen(pid), SCS_PID_TEXT_LEN);
+    assert_int_equal(strlen(pps), SCS_PPS_TEXT_LEN);
 }
 
 int main(void)
