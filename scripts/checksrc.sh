@@ -33,7 +33,7 @@ check_include 'libpq-fe.h' src/store
 check_include 'openssl/' src/crypto src/tls
 check_include 'curl/' src/http
 check_include 'libxml/' src/wsman src/sim
-check_include 'event2/' src/event src/hello src/daemon src/prov
+check_include 'event2/' src/event src/hello src/daemon src/prov src/sim
 check_include 'microhttpd.h' src/sim src/api
 check_include 'gnutls/' src/sim
 
