@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check unit demo bench fuzz format format-check clean
+.PHONY: all deps build check unit demo bench fuzz interop format format-check clean
 
 all: build
 
@@ -32,6 +32,10 @@ bench: build
 
 fuzz: deps
 	bash scripts/fuzz.sh
+
+# Not part of check: installs MeshCentral from the npm registry (tests/interop/).
+interop: build
+	SCS_BIN=$(CURDIR)/$(BUILD)/bin bash tests/interop/meshcentral.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -8,8 +8,11 @@
 static const char *log_prog = "scs";
 static enum scs_log_level log_level = SCS_LOG_INFO;
 
-/* Rate limit: the same format string more than LOG_BURST times within one second is
- * counted instead of printed, and the count is reported with the next line. */
+/* Rate limit for warnings and errors, which a peer can provoke at will (a Hello flood,
+ * malformed requests): the same format string more than LOG_BURST times within one
+ * second is counted instead of printed, and the count is reported with the next line.
+ * Info and debug lines (one per provisioning step) are bounded by the fleet, not by a
+ * peer, and are never folded away. */
 #define LOG_BURST 20
 static const char *last_fmt;
 static time_t last_sec;
@@ -73,15 +76,17 @@ void scs_log_write(enum scs_log_level level, const char *func, int line, const c
         return;
     }
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (fmt == last_fmt && ts.tv_sec == last_sec) {
-        if (++burst > LOG_BURST) {
-            suppressed++;
-            return;
+    if (level <= SCS_LOG_WARN) {
+        if (fmt == last_fmt && ts.tv_sec == last_sec) {
+            if (++burst > LOG_BURST) {
+                suppressed++;
+                return;
+            }
+        } else {
+            last_fmt = fmt;
+            last_sec = ts.tv_sec;
+            burst = 1;
         }
-    } else {
-        last_fmt = fmt;
-        last_sec = ts.tv_sec;
-        burst = 1;
     }
     va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);

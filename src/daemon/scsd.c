@@ -280,9 +280,11 @@ int main(int argc, char **argv)
     {
         struct prov_engine_stats st;
         prov_engine_get_stats(s.engine, &st);
-        log_info("stopped: %llu Hellos, %llu provisioned, %llu failed",
-                 (unsigned long long)st.hellos, (unsigned long long)st.provisioned,
-                 (unsigned long long)st.failed);
+        log_info("stopped: %llu Hellos, %llu sessions, %llu provisioned, %llu failed, "
+                 "%llu refused",
+                 (unsigned long long)st.hellos, (unsigned long long)st.started,
+                 (unsigned long long)st.provisioned, (unsigned long long)st.failed,
+                 (unsigned long long)st.refused);
     }
 out:
     if (sig_term != NULL) {

@@ -411,6 +411,9 @@ int http_session_new(struct http_client *c, const struct http_options *o, struct
                          o->connect_timeout_ms > 0 ? o->connect_timeout_ms : HTTP_CONNECT_TIMEOUT);
     cc |= curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS,
                            o->timeout_ms > 0 ? o->timeout_ms : HTTP_REQUEST_TIMEOUT);
+    /* AMT answers are a few KiB: a small receive buffer keeps thousands of
+     * sessions in flight cheap (libcurl's default is 16 KiB per handle). */
+    cc |= curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 4096L);
     if (o->tls != NULL) {
         /* The profile in src/tls decides what to verify: nothing (PSK), record the
          * fingerprint (provisioning) or pin it; curl's own CA check stays off. */
@@ -502,6 +505,14 @@ int http_session_post(struct http_session *s, struct scs_buf **body, http_done_f
 const char *http_session_server_header(const struct http_session *s)
 {
     return s->server;
+}
+
+int http_session_set_last(struct http_session *s)
+{
+    /* The connection of a finished session would otherwise idle in the multi
+     * handle's cache, where libcurl checks every cached connection for
+     * liveness: with thousands of devices that walk dominates. */
+    return curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK ? 0 : SCS_ERR_INTERNAL;
 }
 
 const char *http_session_error_text(const struct http_session *s)

@@ -72,6 +72,9 @@ int http_session_post(struct http_session *s, struct scs_buf **body, http_done_f
 /* The value of the response's Server header ("Intel(R) Active Management Technology
  * 15.0.23.1706"), or "" (§2.4 8.2 fallback for the AMT version). */
 const char *http_session_server_header(const struct http_session *s);
+/* The next request is the session's last: close its connection afterwards
+ * instead of keeping it for reuse. */
+int http_session_set_last(struct http_session *s);
 /* libcurl's description of the last transfer error ("" when none); names no secret. */
 const char *http_session_error_text(const struct http_session *s);
 

@@ -26,7 +26,7 @@ struct prov_engine_stats {
     uint64_t started;
     uint64_t provisioned;
     uint64_t failed;
-    uint64_t refused;   /* policy said no: unknown PID, no chain, OTP mismatch ... */
+    uint64_t refused; /* policy said no: unknown PID, no chain, OTP mismatch ... */
     uint64_t in_flight;
 };
 

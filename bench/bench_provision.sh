@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench_provision.sh [BUILD_DIR]: provision simulated fleets with a real scsd
+# and amtsim over loopback and report, per fleet:
+#   wall time from scsd start until every device is provisioned,
+#   scsd CPU time per device (utime + stime from /proc/PID/stat),
+#   scsd peak RSS (VmHWM from /proc/PID/status),
+# with the targets beside them.  Fleets (sizes via environment):
+#   BENCH_PSK=1000  PSK devices, pairs from a USB file, new PSK each
+#   BENCH_PKI=1000  PKI devices, test PKI, no TLS configuration
+#   BENCH_TLS=200   PKI devices with TLS configuration (certificate issuance;
+#                   amtsim generates an RSA-2048 key per device, which is slow)
+# Needs scsd, amtsim, scsctl, prov_regtool in BUILD_DIR/bin, openssl and the
+# test PKI script tests/integration/make-test-pki.sh.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$here/build}" && pwd)
+B=$build/bin
+for x in scsd amtsim scsctl prov_regtool; do
+  [ -x "$B/$x" ] || { echo "bench_provision: $B/$x missing (build it first)" >&2; exit 1; }
+done
+N_PSK=${BENCH_PSK:-1000}
+N_PKI=${BENCH_PKI:-1000}
+N_TLS=${BENCH_TLS:-200}
+W=$(mktemp -d /tmp/scs-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+port() { echo $((20000 + RANDOM % 40000)); }
+clk=$(getconf CLK_TCK)
+hz_to_ms() { echo "scale=3; $1 * 1000 / $clk" | bc; }
+
+# run_fleet DIR LABEL N TARGET_CPU_MS: the fleet in $W/DIR must be prepared.
+run_fleet() {
+  local dir=$W/$1 name=$2 n=$3 target=$4 hp dp hpp t0 t1 sp dpid done_n st cpu hwm
+  hp=$(port)
+  dp=$(port)
+  hpp=$(port)
+  t0=$(date +%s.%N)
+  "$B/scsd" -d "$dir/scs" -l "127.0.0.1:$hp" -p "$dp" --log-level warn -o max_sessions=2000 \
+    -o request_timeout_s=60 -o session_timeout_s=600 2>"$dir/scsd.log" &
+  dpid=$!
+  pids+=("$dpid")
+  "$B/amtsim" -d "$dir/sim" run --server "127.0.0.1:$hp" --tls-port "$dp" --http-port "$hpp" \
+    --time-scale 60 2>"$dir/sim.log" &
+  sp=$!
+  pids+=("$sp")
+  done_n=0
+  for ((i = 0; i < 3000; i++)); do
+    done_n=$("$B/prov_regtool" -d "$dir/scs" devices | { grep -o '"state":"provisioned"' || true; } | wc -l)
+    [ "$done_n" -ge "$n" ] && break
+    sleep 0.2
+  done
+  t1=$(date +%s.%N)
+  # fields 14 and 15 of /proc/PID/stat: utime, stime in clock ticks
+  st=$(cut -d' ' -f14,15 "/proc/$dpid/stat")
+  cpu=$(hz_to_ms "$(echo "$st" | awk '{print $1 + $2}')")
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$dpid/status")
+  kill "$sp" "$dpid" 2>/dev/null || true
+  wait "$sp" "$dpid" 2>/dev/null || true
+  printf '%-22s %5s/%-5s provisioned  wall %7.2f s  scsd CPU %8.1f ms (%6.3f ms/device, target < %s ms)  peak RSS %6.1f MiB (target < 64 MiB for 1000 in flight)\n' \
+    "$name" "$done_n" "$n" "$(echo "$t1 - $t0" | bc)" "$cpu" "$(echo "scale=4; $cpu / $n" | bc)" \
+    "$target" "$(echo "scale=1; $hwm / 1024" | bc)"
+}
+
+prep_common() {
+  local dir=$W/$1
+  mkdir -p "$dir"
+  "$B/scsctl" -d "$dir/scs" init >/dev/null
+}
+
+if [ "$N_PSK" -gt 0 ]; then
+  prep_common psk
+  "$B/scsctl" -d "$W/psk/scs" psk generate -n $((N_PSK * 2 + 10)) >/dev/null
+  left=$N_PSK
+  # A setup.bin holds at most 1023 records: several files for bigger fleets.
+  k=0
+  while [ "$left" -gt 0 ]; do
+    c=$((left > 1000 ? 1000 : left))
+    "$B/scsctl" -d "$W/psk/scs" usb create --count "$c" --out "$W/psk/usb$k.bin" >/dev/null
+    "$B/amtsim" -d "$W/psk/sim" create -n "$c" --mode psk --usb "$W/psk/usb$k.bin" \
+      --base-address 127.50.0.1 >/dev/null
+    left=$((left - c))
+    k=$((k + 1))
+  done
+  run_fleet psk "PSK (new PSK each)" "$N_PSK" 2
+fi
+
+if [ "$N_PKI" -gt 0 ] || [ "$N_TLS" -gt 0 ]; then
+  bash "$here/tests/integration/make-test-pki.sh" "$W/pki" scs.test >/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/ca.key" -out "$W/ca.crt" -days 30 \
+    -subj /CN=scs-bench-ca 2>/dev/null
+fi
+if [ "$N_PKI" -gt 0 ]; then
+  prep_common pki
+  "$B/prov_regtool" -d "$W/pki/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" "$W/pki/leaf-oid.key" scs.test
+  "$B/prov_regtool" -d "$W/pki/scs" profile default time_sync=1
+  "$B/amtsim" -d "$W/pki/sim" create -n "$N_PKI" --mode pki --dns-suffix scs.test \
+    --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.60.0.1 >/dev/null
+  run_fleet pki "PKI" "$N_PKI" 5
+fi
+if [ "$N_TLS" -gt 0 ]; then
+  prep_common tls
+  "$B/prov_regtool" -d "$W/tls/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" "$W/pki/leaf-oid.key" scs.test
+  "$B/prov_regtool" -d "$W/tls/scs" ca-set "$W/ca.crt" "$W/ca.key"
+  "$B/prov_regtool" -d "$W/tls/scs" profile default configure_tls=1
+  "$B/amtsim" -d "$W/tls/sim" create -n "$N_TLS" --mode pki --dns-suffix scs.test \
+    --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.70.0.1 >/dev/null
+  run_fleet tls "PKI + TLS issuance" "$N_TLS" 5
+fi

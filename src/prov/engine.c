@@ -1,0 +1,512 @@
+/*
+ * The provisioning engine: admission of Hellos and the device table.
+ *
+ * A Hello goes through, in order: de-duplication by UUID (a running session
+ * or a recent failure means the Hello is ignored, protocol.md §3.3), the
+ * registry (a device already provisioned by us is left alone), the session
+ * cap, and the policy for its path (PSK: the PID must be an assigned pool
+ * pair; PKI: a provisioning chain must fit the device).  Then session.c runs
+ * the WS-Man state machine.  Everything happens on scsd's one libevent loop;
+ * registry calls are synchronous (SQLite on local disk).
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/secmem.h"
+#include "event/event.h"
+#include "formats/pidpps.h"
+#include "hello/hello_listen.h"
+#include "http/http.h"
+#include "prov/prov_internal.h"
+
+#define PROV_BUCKETS 65536u /* device table; chains stay short up to ~10^5 devices */
+
+/* ---- device table --------------------------------------------------------- */
+
+static size_t uuid_hash(const char *uuid, size_t nbuckets)
+{
+    /* FNV-1a: UUIDs are random enough that any mixing function will do. */
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = uuid; *p != '\0'; p++) {
+        h ^= (uint8_t)*p;
+        h *= 1099511628211ull;
+    }
+    return (size_t)(h % nbuckets);
+}
+
+static struct prov_dev *dev_find(struct prov_engine *e, const char *uuid, int create)
+{
+    size_t b = uuid_hash(uuid, e->nbuckets);
+    struct prov_dev *d;
+
+    for (d = e->buckets[b]; d != NULL; d = d->next) {
+        if (strcmp(d->uuid, uuid) == 0) {
+            return d;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        return NULL;
+    }
+    (void)snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+    d->next = e->buckets[b];
+    e->buckets[b] = d;
+    e->ndevs++;
+    return d;
+}
+
+/* ---- certificates and the CA ---------------------------------------------- */
+
+struct name_list {
+    char (*names)[64];
+    size_t n, cap;
+};
+
+static int collect_cert_name(void *arg, const struct scs_cert_entry *ce)
+{
+    struct name_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char(*nn)[64] = realloc(l->names, cap * sizeof(*nn));
+        if (nn == NULL) {
+            return SCS_ERR_NOMEM;
+        }
+        l->names = nn;
+        l->cap = cap;
+    }
+    (void)snprintf(l->names[l->n], sizeof(l->names[0]), "%s", ce->name);
+    l->n++;
+    return 0;
+}
+
+static void chains_free(struct prov_chain *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        tls_identity_free(c[i].id);
+    }
+    free(c);
+}
+
+/* Load every provisioning chain usable now; unusable ones are logged and skipped. */
+static int load_chains(struct scs_pool *pool, struct prov_chain **out, size_t *nout)
+{
+    struct name_list l = {NULL, 0, 0};
+    struct prov_chain *c = NULL;
+    size_t n = 0;
+    int r = scs_cert_list(pool, collect_cert_name, &l);
+
+    *out = NULL;
+    *nout = 0;
+    if (r != 0 && r != SCS_ERR_NOT_FOUND) {
+        free(l.names);
+        return r;
+    }
+    if (l.n > 0 && (c = calloc(l.n, sizeof(*c))) == NULL) {
+        free(l.names);
+        return SCS_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        struct prov_chain *ch = &c[n];
+        char *pem = NULL;
+        struct scs_secret *key = NULL;
+        struct scs_diag d;
+        struct tls_prov_check pc;
+
+        scs_diag_clear(&d);
+        r = scs_cert_get(pool, l.names[i], &ch->entry, &pem, &key);
+        if (r != 0) {
+            log_warn("provisioning certificate '%s': cannot read it: %s", l.names[i],
+                     scs_strerror(r));
+            continue;
+        }
+        r = tls_identity_from_pem(pem, strlen(pem), scs_secret_cdata(key), scs_secret_len(key),
+                                  &ch->id, &d);
+        free(pem);
+        scs_secret_free(key);
+        if (r != 0) {
+            log_warn("provisioning certificate '%s': not usable: %s", l.names[i], d.reason);
+            continue;
+        }
+        if (tls_identity_check_provisioning(ch->id, time(NULL), &pc, &d) != 0) {
+            log_warn("provisioning certificate '%s': not usable: %s", l.names[i], d.reason);
+            tls_identity_free(ch->id);
+            ch->id = NULL;
+            continue;
+        }
+        if (pc.days_to_expiry < 30) {
+            log_warn("provisioning certificate '%s' expires in %ld days", l.names[i],
+                     pc.days_to_expiry);
+        }
+        if (tls_identity_root_hashes(ch->id, &ch->root) != 0) {
+            tls_identity_free(ch->id);
+            ch->id = NULL;
+            continue;
+        }
+        log_info("provisioning certificate '%s' loaded (domain %s%s%s)", ch->entry.name,
+                 ch->entry.domain, ch->entry.subnets[0] ? ", subnets " : "", ch->entry.subnets);
+        n++;
+    }
+    free(l.names);
+    *out = c;
+    *nout = n;
+    return 0;
+}
+
+static int load_ca(struct scs_pool *pool, struct tls_ca **out)
+{
+    char *pem = NULL;
+    struct scs_secret *key = NULL;
+    struct scs_diag d;
+    int r = scs_ca_get(pool, &pem, &key);
+
+    *out = NULL;
+    if (r == SCS_ERR_NOT_FOUND) {
+        log_info("no server CA in the data directory; profiles with configure_tls will fail");
+        return 0;
+    }
+    if (r != 0) {
+        return r;
+    }
+    scs_diag_clear(&d);
+    r = tls_ca_from_pem(pem, strlen(pem), scs_secret_cdata(key), scs_secret_len(key), out, &d);
+    free(pem);
+    scs_secret_free(key);
+    if (r != 0) {
+        log_warn("server CA not usable: %s", d.reason);
+        *out = NULL;
+    }
+    return 0;
+}
+
+static int load_material(struct prov_engine *e)
+{
+    struct prov_chain *c = NULL;
+    size_t n = 0;
+    struct tls_ca *ca = NULL;
+    int r = load_chains(e->pool, &c, &n);
+
+    if (r != 0) {
+        return r;
+    }
+    if ((r = load_ca(e->pool, &ca)) != 0) {
+        chains_free(c, n);
+        return r;
+    }
+    /* Running sessions keep pointers into the old chain array: swap only when
+     * none runs, else keep the old set until the next reload. */
+    if (e->stats.in_flight > 0 && e->chains != NULL) {
+        log_warn("reload: %llu sessions running; certificates are swapped on the next reload",
+                 (unsigned long long)e->stats.in_flight);
+        chains_free(c, n);
+        tls_ca_free(ca);
+        return 0;
+    }
+    chains_free(e->chains, e->nchains);
+    tls_ca_free(e->ca);
+    e->chains = c;
+    e->nchains = n;
+    e->ca = ca;
+    return 0;
+}
+
+/* ---- resume report -------------------------------------------------------- */
+
+static int count_interrupted(void *arg, const struct scs_device *d)
+{
+    unsigned *n = arg;
+    if (d->state == SCS_DEVICE_PROVISIONING) {
+        (*n)++;
+    }
+    return 0;
+}
+
+/* ---- public interface ----------------------------------------------------- */
+
+int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct scsd_config *cfg,
+                    struct prov_engine **out)
+{
+    struct prov_engine *e;
+    unsigned interrupted = 0;
+    int r;
+
+    if (base == NULL || pool == NULL || cfg == NULL || out == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return SCS_ERR_NOMEM;
+    }
+    e->base = base;
+    e->pool = pool;
+    e->cfg = *cfg;
+    e->nbuckets = PROV_BUCKETS;
+    e->buckets = calloc(e->nbuckets, sizeof(*e->buckets));
+    if (e->buckets == NULL) {
+        free(e);
+        return SCS_ERR_NOMEM;
+    }
+    if ((r = scs_event_loop_wrap(base, &e->loop)) != 0 ||
+        (r = http_client_new(e->loop, &e->http)) != 0 || (r = load_material(e)) != 0) {
+        prov_engine_free(e);
+        return r;
+    }
+    /* Sessions cut short by a crash or kill stay in state provisioning; the
+     * device keeps sending Hellos and the next one retries it with the
+     * password and PSK recorded before they were sent. */
+    (void)scs_device_list(pool, count_interrupted, &interrupted);
+    if (interrupted > 0) {
+        log_info("%u devices were being provisioned when scsd stopped; they are retried on "
+                 "their next Hello",
+                 interrupted);
+    }
+    log_info("provisioning engine ready: %zu provisioning certificates, server CA %s, "
+             "max %u sessions",
+             e->nchains, e->ca != NULL ? "loaded" : "absent", e->cfg.max_sessions);
+    *out = e;
+    return 0;
+}
+
+void prov_engine_free(struct prov_engine *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    if (e->buckets != NULL) {
+        for (size_t i = 0; i < e->nbuckets; i++) {
+            struct prov_dev *d = e->buckets[i];
+            while (d != NULL) {
+                struct prov_dev *next = d->next;
+                if (d->session != NULL) {
+                    prov_session_free(d->session);
+                }
+                free(d);
+                d = next;
+            }
+        }
+        free(e->buckets);
+    }
+    http_client_free(e->http);
+    scs_event_loop_free(e->loop);
+    chains_free(e->chains, e->nchains);
+    tls_ca_free(e->ca);
+    free(e);
+}
+
+int prov_engine_reload(struct prov_engine *e, const struct scsd_config *cfg)
+{
+    int r = load_material(e);
+    if (r != 0) {
+        return r;
+    }
+    e->cfg = *cfg;
+    return 0;
+}
+
+void prov_engine_get_stats(const struct prov_engine *e, struct prov_engine_stats *out)
+{
+    *out = e->stats;
+}
+
+static void builtin_profile(struct scs_profile *p, const char *name)
+{
+    /* Used when the administrator has not stored a profile of that name: the
+     * safe choices (random strong passwords recorded per device, clock set,
+     * a fresh PSK replacing the one from the USB file). */
+    memset(p, 0, sizeof(*p));
+    (void)snprintf(p->name, sizeof(p->name), "%s", name);
+    p->admin_password_random = 1;
+    p->set_mebx_password = 1;
+    p->mebx_password_random = 1;
+    p->time_sync = 1;
+    p->new_psk = 1;
+}
+
+static void record_refusal(struct prov_engine *e, struct prov_dev *dev, struct scs_device *rec,
+                           const char *why)
+{
+    rec->state = SCS_DEVICE_REFUSED;
+    (void)snprintf(rec->last_error, sizeof(rec->last_error), "%s", why);
+    (void)snprintf(rec->step, sizeof(rec->step), "refused");
+    if (scs_device_put(e->pool, rec) != 0) {
+        log_error("%s: cannot record the refusal in the registry", rec->uuid);
+    }
+    (void)scs_pool_audit(e->pool, "device-refused", rec->uuid, why);
+    log_warn("%s refused: %s", rec->uuid, why);
+    dev->backoff_until = time(NULL) + (time_t)e->cfg.retry_backoff_s;
+    e->stats.refused++;
+}
+
+/* Reverse DNS of the peer, only when several chains could serve it.  Blocking,
+ * bounded by the resolver's own timeout; the common single-chain case never
+ * gets here. */
+static int peer_name(const struct hello_event *ev, char *out, size_t cap)
+{
+    if (getnameinfo(ev->peer, ev->peer_len, out, (socklen_t)cap, NULL, 0, NI_NAMEREQD) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
+{
+    const struct scs_hello *h = ev->hello;
+    char uuid[SCS_UUID_TEXT_LEN + 1];
+    struct prov_dev *dev;
+    struct prov_session_args a;
+    time_t now = time(NULL);
+    const char *pname;
+    int r;
+
+    e->stats.hellos++;
+    scs_uuid_to_text(h->uuid, uuid);
+    dev = dev_find(e, uuid, 1);
+    if (dev == NULL) {
+        log_error("out of memory for device %s", uuid);
+        return;
+    }
+    if (dev->phase == PROV_DEV_RUNNING) {
+        e->stats.ignored_busy++;
+        log_debug("%s: Hello ignored, session running", uuid);
+        return;
+    }
+    if (dev->backoff_until > now) {
+        e->stats.ignored_backoff++;
+        log_debug("%s: Hello ignored, retry after backoff", uuid);
+        return;
+    }
+    if (e->stats.in_flight >= e->cfg.max_sessions) {
+        e->stats.refused_capacity++;
+        log_debug("%s: Hello ignored, %u sessions running", uuid, e->cfg.max_sessions);
+        return;
+    }
+    memset(&a, 0, sizeof(a));
+    r = scs_device_get(e->pool, uuid, &a.rec);
+    if (r == SCS_ERR_NOT_FOUND) {
+        memset(&a.rec, 0, sizeof(a.rec));
+        (void)snprintf(a.rec.uuid, sizeof(a.rec.uuid), "%s", uuid);
+        a.rec.first_seen = (int64_t)now;
+    } else if (r != 0) {
+        log_error("%s: registry read failed: %s", uuid, scs_strerror(r));
+        return;
+    }
+    /* The registry, not memory, says whether we are done with a device: an
+     * administrator may have reset it since. */
+    if (a.rec.state == SCS_DEVICE_PROVISIONED) {
+        dev->phase = PROV_DEV_DONE;
+        e->stats.ignored_done++;
+        return;
+    }
+    (void)snprintf(a.rec.address, sizeof(a.rec.address), "%s", ev->peer_text);
+    (void)snprintf(a.peer, sizeof(a.peer), "%s", ev->peer_text);
+    a.rec.last_hello = (int64_t)now;
+    pname = a.rec.profile[0] != '\0' ? a.rec.profile : e->cfg.default_profile;
+    r = scs_profile_get(e->pool, pname, &a.prof);
+    if (r == SCS_ERR_NOT_FOUND) {
+        builtin_profile(&a.prof, pname);
+    } else if (r != 0) {
+        log_error("%s: profile '%s' cannot be read: %s", uuid, pname, scs_strerror(r));
+        return;
+    }
+
+    if (h->version == SCS_HELLO_VERSION_PSK) {
+        struct scs_psk_entry pe;
+        char pid_text[SCS_PID_TEXT_LEN + 1];
+        char why[200];
+        int found;
+
+        a.rec.path = SCS_PATH_PSK;
+        memcpy(a.pid, h->pid, SCS_PID_LEN);
+        a.pid[SCS_PID_LEN] = '\0';
+        scs_pid_format(a.pid, pid_text);
+        /* The PID the device came with; a retry after SetTLSPSK arrives with the new
+         * PID, and the original one (still to be marked used) stays recorded. */
+        if (strcmp(a.pid, a.rec.new_pid) != 0) {
+            (void)snprintf(a.rec.pid, sizeof(a.rec.pid), "%s", a.pid);
+        }
+        memset(&pe, 0, sizeof(pe));
+        r = scs_pool_lookup(e->pool, a.pid, 1, &pe);
+        if (r != 0 && r != SCS_ERR_NOT_FOUND) {
+            log_error("%s: pool lookup failed: %s", uuid, scs_strerror(r));
+            scs_psk_entry_clear(&pe);
+            return;
+        }
+        found = r == 0;
+        if (!prov_pid_acceptable(found, &pe, uuid, pid_text, why, sizeof(why))) {
+            scs_psk_entry_clear(&pe);
+            record_refusal(e, dev, &a.rec, why);
+            return;
+        }
+        a.pps = pe.pps;
+        pe.pps = NULL;
+        scs_psk_entry_clear(&pe);
+    } else {
+        char why[256];
+        char host[256];
+        size_t idx = 0;
+        enum prov_chain_pick pk;
+
+        a.rec.path = SCS_PATH_PKI;
+        pk = prov_chain_select(e->chains, e->nchains, h, ev->peer_text, NULL, &idx, why,
+                               sizeof(why));
+        if (pk == PROV_PICK_AMBIGUOUS && peer_name(ev, host, sizeof(host)) == 0) {
+            pk = prov_chain_select(e->chains, e->nchains, h, ev->peer_text, host, &idx, why,
+                                   sizeof(why));
+        }
+        if (pk != PROV_PICK_OK) {
+            record_refusal(e, dev, &a.rec, why);
+            return;
+        }
+        a.chain = &e->chains[idx];
+    }
+
+    (void)snprintf(a.rec.profile, sizeof(a.rec.profile), "%s", a.prof.name);
+    a.rec.state = SCS_DEVICE_PROVISIONING;
+    a.rec.attempts++;
+    a.rec.last_error[0] = '\0';
+    (void)snprintf(a.rec.step, sizeof(a.rec.step), "start");
+    if ((r = scs_device_put(e->pool, &a.rec)) != 0) {
+        log_error("%s: cannot record the session start: %s", uuid, scs_strerror(r));
+        scs_secret_free(a.pps);
+        return;
+    }
+    /* Counted before the start: a session whose first request cannot even be
+     * sent ends inside prov_session_start() and is counted out there. */
+    dev->phase = PROV_DEV_RUNNING;
+    e->stats.started++;
+    e->stats.in_flight++;
+    r = prov_session_start(e, dev, &a);
+    scs_secret_free(a.pps);
+    if (r != 0) {
+        log_error("%s: cannot start a session: %s", uuid, scs_strerror(r));
+        dev->phase = PROV_DEV_IDLE;
+        e->stats.started--;
+        e->stats.in_flight--;
+    }
+}
+
+void prov_engine_session_ended(struct prov_engine *e, struct prov_dev *dev, int ok)
+{
+    dev->session = NULL;
+    e->stats.in_flight--;
+    if (ok > 0) {
+        dev->phase = PROV_DEV_DONE;
+        e->stats.provisioned++;
+    } else {
+        dev->phase = PROV_DEV_IDLE;
+        dev->backoff_until = time(NULL) + (time_t)e->cfg.retry_backoff_s;
+        if (ok < 0) {
+            e->stats.refused++;
+        } else {
+            e->stats.failed++;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# PKI (zero-touch) end to end with a test PKI made here: devices that trust the
+# test root and have the right DNS suffix are provisioned with TLS configured
+# (certificate from the server's CA); the admin password opens them with Digest
+# over TLS.  A device with the wrong domain suffix refuses our chain, a device
+# that trusts only an unknown root is refused by scsd, and a PSK device with a
+# PID the pool never issued is refused, each with the reason recorded.
+. "$SCS_TESTS/lib.sh"
+. "$SCS_TESTS/integration/e2e_lib.sh"
+
+if [ ! -x "$SCS_TESTS/integration/make-test-pki.sh" ] && [ ! -f "$SCS_TESTS/integration/make-test-pki.sh" ]; then
+  echo "make-test-pki.sh missing; skipped"
+  exit 0
+fi
+e2e_init 10
+bash "$SCS_TESTS/integration/make-test-pki.sh" "$T/pki" scs.test >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 30 \
+  -subj /CN=scs-e2e-ca 2>/dev/null
+"$REGTOOL" -d "$D" ca-set "$T/ca.crt" "$T/ca.key"
+"$REGTOOL" -d "$D" cert-add test-chain "$T/pki/leaf-oid-chain.pem" "$T/pki/leaf-oid.key" scs.test
+"$REGTOOL" -d "$D" profile default configure_tls=1
+ROOT=$(cat "$T/pki/root.sha256")
+OTHER=$(cat "$T/pki/other-root.sha256")
+# Devices 1-3 fit; 4 has the wrong suffix; 5 trusts only another root; 6 is a
+# PSK device whose USB file came from another server.
+"$AMTSIM" -d "$S" create -n 3 --mode pki --dns-suffix scs.test --root-hash "$ROOT" \
+  --base-address "$NET.1" >/dev/null
+"$AMTSIM" -d "$S" create -n 1 --mode pki --dns-suffix wrong.test --root-hash "$ROOT" >/dev/null
+"$AMTSIM" -d "$S" create -n 1 --mode pki --dns-suffix scs.test --root-hash "$OTHER" >/dev/null
+"$SCSCTL" -d "$T/other" init >/dev/null
+"$SCSCTL" -d "$T/other" psk generate -n 1 >/dev/null
+"$SCSCTL" -d "$T/other" usb create --count 1 --out "$T/foreign.bin" >/dev/null
+"$AMTSIM" -d "$S" create -n 1 --mode psk --usb "$T/foreign.bin" >/dev/null
+uuid_at() { sim_json | tr '{' '\n' | grep "\"index\":$1," | grep -o '"uuid":"[^"]*"' | cut -d'"' -f4; }
+
+start_scsd
+start_sim
+if ! wait_state 3 provisioned 60; then
+  fail "PKI devices not provisioned: $(devices_json)"
+  e2e_logs
+fi
+wait_state 2 refused 30 || fail "refusals not recorded: $(devices_json)"
+wait_state 1 failed 30 || fail "wrong-suffix device not recorded as failed: $(devices_json)"
+
+for i in 1 2 3; do
+  u=$(uuid_at $i)
+  assert_eq "$(field "$u" state)" provisioned "device $i: registry state"
+  assert_eq "$(field "$u" path)" pki "device $i: path"
+  assert_eq "$(sim_field "$u" provisioning_state)" post "device $i: simulator state"
+  assert_eq "$(sim_field "$u" tls_configured)" true "device $i: TLS configured"
+  [ -n "$(field "$u" tls_fingerprint)" ] && pass || fail "device $i: no TLS fingerprint recorded"
+  pw=$(admin_pw "$u")
+  addr=$(field "$u" address)
+  assert_eq "$(wsman_digest "https://$addr:$DEV_PORT/wsman" "$pw" -k)" 200 "device $i: Digest over TLS"
+  assert_eq "$(wsman_digest "https://$addr:$DEV_PORT/wsman" "Wrong-pass1!" -k)" 401 \
+    "device $i: wrong password"
+done
+
+u=$(uuid_at 4)
+assert_eq "$(field "$u" state)" failed "wrong suffix: registry state"
+assert_contains "$(field "$u" last_error)" "refused the TLS handshake" "wrong suffix: last_error"
+assert_eq "$(sim_field "$u" provisioning_state)" in "wrong suffix: simulator state"
+assert_eq "$(sim_field "$u" admin_password_changed)" false "wrong suffix: admin password"
+
+u=$(uuid_at 5)
+assert_eq "$(field "$u" state)" refused "unknown root: registry state"
+# The simulated device also trusts Intel's default roots: 24 SHA256 hashes.
+assert_contains "$(field "$u" last_error)" \
+  "no provisioning certificate matches the device's trusted roots (24 SHA256 hashes)" \
+  "unknown root: last_error"
+assert_eq "$(sim_field "$u" provisioning_state)" in "unknown root: simulator state"
+
+u=$(uuid_at 6)
+assert_eq "$(field "$u" state)" refused "unknown PID: registry state"
+assert_contains "$(field "$u" last_error)" "unknown PID" "unknown PID: last_error"
+assert_eq "$(sim_field "$u" provisioning_state)" in "unknown PID: simulator state"
+
+AUDIT=$("$REGTOOL" -d "$D" audit)
+assert_eq "$(grep -c 'device-provisioned' <<<"$AUDIT")" 3 "audit: provisioned"
+assert_contains "$AUDIT" "device-refused $(uuid_at 5) no provisioning certificate" "audit: root"
+assert_contains "$AUDIT" "device-refused $(uuid_at 6) unknown PID" "audit: PID"
+stop_sim
+stop_scsd
+finish
