@@ -26,40 +26,6 @@ static const char psk_exit_codes[] =
     "or tampered file, wrong passphrase), 4 store not initialised, object not found or in\n"
     "the wrong state, 5 I/O, database or crypto failure.\n";
 
-/* getopt_long with our own messages: unknown options and missing values are usage errors
- * that name the command. */
-static int psk_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
-                      const struct option *longopts, int *c)
-{
-    *c = getopt_long(argc, argv, shortopts, longopts, NULL);
-    if (*c == '?') {
-        if (optopt != 0 && strchr(shortopts, optopt) != NULL) {
-            return cli_usage(cmd, "option '-%c' needs a value", optopt);
-        }
-        return cli_usage(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
-    }
-    if (*c == ':') {
-        return cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-    }
-    return CLI_OK;
-}
-
-static int psk_open(struct cli_ctx *ctx, struct scs_pool **p)
-{
-    struct scs_diag d;
-    int r;
-
-    scs_diag_clear(&d);
-    if ((r = scs_pool_open_diag(ctx->datadir, p, &d)) != 0) {
-        if (d.reason[0] != 0) {
-            cli_error("%s", d.reason);
-            return cli_exit_for(r);
-        }
-        return cli_fail(r, "cannot open the pool in %s", ctx->datadir);
-    }
-    return CLI_OK;
-}
-
 static int psk_parse_state(const char *cmd, const char *name, int *out)
 {
     enum scs_psk_state s;
@@ -117,7 +83,7 @@ static int psk_generate(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, json = 0, have_n = 0;
 
     for (;;) {
-        if ((r = psk_getopt("psk generate", argc, argv, "n:h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk generate", argc, argv, "n:h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -153,7 +119,7 @@ static int psk_generate(struct cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         return cli_usage("psk generate", "unexpected argument '%s'", argv[optind]);
     }
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     r = scs_pool_generate(p, n, &made);
@@ -238,7 +204,7 @@ static int psk_list(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, state = -1;
 
     for (;;) {
-        if ((r = psk_getopt("psk list", argc, argv, "h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk list", argc, argv, "h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -276,7 +242,7 @@ static int psk_list(struct cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         return cli_usage("psk list", "unexpected argument '%s'", argv[optind]);
     }
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     if ((o.text = scs_secret_new(SCS_PPS_TEXT_LEN)) == NULL ||
@@ -323,7 +289,7 @@ static int psk_stats(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, json = 0;
 
     for (;;) {
-        if ((r = psk_getopt("psk stats", argc, argv, "h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk stats", argc, argv, "h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -346,7 +312,7 @@ static int psk_stats(struct cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         return cli_usage("psk stats", "unexpected argument '%s'", argv[optind]);
     }
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     r = scs_pool_stats(p, counts);
@@ -387,7 +353,7 @@ static int psk_check(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, json = 0, rpid, rpps;
 
     for (;;) {
-        if ((r = psk_getopt("psk check", argc, argv, "h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk check", argc, argv, "h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -468,7 +434,7 @@ static int psk_revoke(struct cli_ctx *ctx, int argc, char **argv)
     int c, r;
 
     for (;;) {
-        if ((r = psk_getopt("psk revoke", argc, argv, "h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk revoke", argc, argv, "h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -494,7 +460,7 @@ static int psk_revoke(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage("psk revoke", "'%s' is not a valid PID: %s", argv[optind], d.reason);
     }
     scs_pid_format(pid, text);
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     r = scs_pool_revoke(p, pid);
@@ -530,7 +496,7 @@ static int psk_export(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, state = -1, json = 0;
 
     for (;;) {
-        if ((r = psk_getopt("psk export", argc, argv, "o:h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk export", argc, argv, "o:h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -571,7 +537,7 @@ static int psk_export(struct cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         return cli_usage("psk export", "unexpected argument '%s'", argv[optind]);
     }
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     if ((r = cli_read_passphrase(passfile, 1, &pass)) != CLI_OK) {
@@ -608,7 +574,7 @@ static int psk_import(struct cli_ctx *ctx, int argc, char **argv)
     int c, r, json = 0;
 
     for (;;) {
-        if ((r = psk_getopt("psk import", argc, argv, "h", opts, &c)) != CLI_OK) {
+        if ((r = cli_getopt("psk import", argc, argv, "h", opts, &c)) != CLI_OK) {
             return r;
         }
         if (c == -1) {
@@ -638,7 +604,7 @@ static int psk_import(struct cli_ctx *ctx, int argc, char **argv)
         return cli_usage("psk import", "expected one bundle FILE");
     }
     file = argv[optind];
-    if ((r = psk_open(ctx, &p)) != CLI_OK) {
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
         return r;
     }
     if ((r = cli_read_passphrase(passfile, 0, &pass)) != CLI_OK) {
