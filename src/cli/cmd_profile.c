@@ -362,7 +362,7 @@ static void profile_set_help(void)
 {
     printf("Usage: scsctl [-d DIR] profile set NAME [OPTIONS]\n"
            "\n"
-           "Create the profile NAME (starting from the defaults of 'default') or change\n"
+           "Create the profile NAME (starting from the built-in defaults) or change\n"
            "the given settings of an existing one.\n"
            "\n"
            "  --admin-password-random      a fresh strong admin password per device\n"

@@ -223,14 +223,19 @@ void scsd_config_dump(const struct scsd_config *c, FILE *out)
     }
 }
 
-int scsd_config_reloadable(const struct scsd_config *a, const struct scsd_config *b,
-                           const char **first_fixed_key)
+unsigned scsd_config_keep_fixed(struct scsd_config *next, const struct scsd_config *running,
+                                void (*report)(const char *key))
 {
-    const char *pa = (const char *)a, *pb = (const char *)b;
+    char *pn = (char *)next;
+    const char *pr = (const char *)running;
+    unsigned kept = 0;
 
-    if (a->nlisten != b->nlisten || memcmp(a->listen, b->listen, sizeof(a->listen)) != 0) {
-        *first_fixed_key = "listen";
-        return 0;
+    if (next->nlisten != running->nlisten ||
+        memcmp(next->listen, running->listen, sizeof(next->listen)) != 0) {
+        memcpy(next->listen, running->listen, sizeof(next->listen));
+        next->nlisten = running->nlisten;
+        report("listen");
+        kept++;
     }
     for (size_t i = 0; i < NKEYWORDS; i++) {
         const struct keyword *k = &keywords[i];
@@ -238,10 +243,11 @@ int scsd_config_reloadable(const struct scsd_config *a, const struct scsd_config
         if (k->type == KW_LISTEN || k->reloadable) {
             continue;
         }
-        if (memcmp(pa + k->offset, pb + k->offset, size) != 0) {
-            *first_fixed_key = k->name;
-            return 0;
+        if (memcmp(pn + k->offset, pr + k->offset, size) != 0) {
+            memcpy(pn + k->offset, pr + k->offset, size);
+            report(k->name);
+            kept++;
         }
     }
-    return 1;
+    return kept;
 }

@@ -39,8 +39,10 @@ int scsd_config_load(struct scsd_config *c, const char *path, struct scs_diag *d
 int scsd_config_set(struct scsd_config *c, const char *key, const char *value, struct scs_diag *d);
 /* Print every keyword with its effective value, in file syntax. */
 void scsd_config_dump(const struct scsd_config *c, FILE *out);
-/* 1 if every difference between a and b is in reloadable keywords. */
-int scsd_config_reloadable(const struct scsd_config *a, const struct scsd_config *b,
-                           const char **first_fixed_key);
+/* For a reload: put back into next the running value of every keyword that changes only on
+ * restart (listen included), calling report(key) for each one that differed, so the
+ * reloadable changes still apply.  Returns how many keywords were put back. */
+unsigned scsd_config_keep_fixed(struct scsd_config *next, const struct scsd_config *running,
+                                void (*report)(const char *key));
 
 #endif

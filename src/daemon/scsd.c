@@ -25,10 +25,15 @@
 
 #define SCSD_DEFAULT_DATADIR "/var/lib/scs"
 
+#define SCSD_MAX_OVERRIDES 64
+
 struct scsd {
     struct event_base *base;
     struct scsd_config cfg;
     const char *config_path;
+    /* Command-line settings (KEY, VALUE), applied over the file at start and on every reload. */
+    const char *overrides[SCSD_MAX_OVERRIDES][2];
+    unsigned noverrides;
     struct scs_pool *pool;
     struct prov_engine *engine;
     struct hello_listener *listeners[SCSD_MAX_LISTEN];
@@ -73,29 +78,47 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(s->base, NULL);
 }
 
+/* Defaults, then the file, then the command line: the same order at start and on reload. */
+static int build_config(const struct scsd *s, struct scsd_config *out, struct scs_diag *d)
+{
+    int cli_listen = 0;
+
+    scsd_config_defaults(out);
+    if (s->config_path != NULL && scsd_config_load(out, s->config_path, d) != 0) {
+        return SCS_ERR_FORMAT;
+    }
+    for (unsigned i = 0; i < s->noverrides; i++) {
+        if (strcmp(s->overrides[i][0], "listen") == 0 && !cli_listen) {
+            out->nlisten = 0; /* command-line listeners replace the file's */
+            cli_listen = 1;
+        }
+        if (scsd_config_set(out, s->overrides[i][0], s->overrides[i][1], d) != 0) {
+            return SCS_ERR_FORMAT;
+        }
+    }
+    if (out->nlisten == 0) {
+        (void)scsd_config_set(out, "listen", "[::]:9971", NULL);
+    }
+    return 0;
+}
+
+static void report_fixed(const char *key)
+{
+    log_warn("reload: '%s' changes only on restart; keeping the running value", key);
+}
+
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     struct scsd *s = arg;
-    struct scsd_config next = s->cfg;
+    struct scsd_config next;
     struct scs_diag d;
-    const char *fixed = NULL;
 
     scs_diag_clear(&d);
-    if (s->config_path != NULL) {
-        scsd_config_defaults(&next);
-        if (scsd_config_load(&next, s->config_path, &d) != 0) {
-            log_error("reload refused: %s", d.reason);
-            return;
-        }
-        if (next.nlisten == 0) {
-            memcpy(next.listen, s->cfg.listen, sizeof(next.listen));
-            next.nlisten = s->cfg.nlisten;
-        }
-        if (!scsd_config_reloadable(&s->cfg, &next, &fixed)) {
-            log_warn("reload: '%s' changes only on restart; keeping the running value", fixed);
-            next = s->cfg;
-        }
+    if (build_config(s, &next, &d) != 0) {
+        log_error("reload refused: %s", d.reason);
+        return;
     }
+    (void)scsd_config_keep_fixed(&next, &s->cfg, report_fixed);
     if (prov_engine_reload(s->engine, &next) != 0) {
         log_error("reload of certificates or profiles failed; keeping the previous ones");
         return;
@@ -128,8 +151,6 @@ int main(int argc, char **argv)
     };
     struct scsd s;
     const char *datadir = NULL;
-    const char *overrides[64][2];
-    unsigned noverrides = 0;
     int check = 0, dump = 0, c, r, rc = 0;
     struct scs_diag d;
     struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
@@ -151,7 +172,7 @@ int main(int argc, char **argv)
         case 'p':
         case 'L':
         case 'o':
-            if (noverrides >= 64) {
+            if (s.noverrides >= SCSD_MAX_OVERRIDES) {
                 fprintf(stderr, "scsd: too many options\n");
                 return 2;
             }
@@ -162,15 +183,15 @@ int main(int argc, char **argv)
                     return 2;
                 }
                 *eq = 0;
-                overrides[noverrides][0] = optarg;
-                overrides[noverrides][1] = eq + 1;
+                s.overrides[s.noverrides][0] = optarg;
+                s.overrides[s.noverrides][1] = eq + 1;
             } else {
-                overrides[noverrides][0] = c == 'l'   ? "listen"
-                                           : c == 'p' ? "device_port"
-                                                      : "log_level";
-                overrides[noverrides][1] = optarg;
+                s.overrides[s.noverrides][0] = c == 'l'   ? "listen"
+                                               : c == 'p' ? "device_port"
+                                                          : "log_level";
+                s.overrides[s.noverrides][1] = optarg;
             }
-            noverrides++;
+            s.noverrides++;
             break;
         case 'n':
             check = 1;
@@ -194,24 +215,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    /* File first, then command-line values over it. */
-    if (s.config_path != NULL && scsd_config_load(&s.cfg, s.config_path, &d) != 0) {
+    if (build_config(&s, &s.cfg, &d) != 0) {
         return config_error(&d);
-    }
-    {
-        int cli_listen = 0;
-        for (unsigned i = 0; i < noverrides; i++) {
-            if (strcmp(overrides[i][0], "listen") == 0 && !cli_listen) {
-                s.cfg.nlisten = 0; /* command-line listeners replace the file's */
-                cli_listen = 1;
-            }
-            if (scsd_config_set(&s.cfg, overrides[i][0], overrides[i][1], &d) != 0) {
-                return config_error(&d);
-            }
-        }
-    }
-    if (s.cfg.nlisten == 0) {
-        scsd_config_set(&s.cfg, "listen", "[::]:9971", NULL);
     }
     for (unsigned i = 0; i < s.cfg.nlisten; i++) {
         struct sockaddr_storage ss;

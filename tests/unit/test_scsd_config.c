@@ -77,21 +77,36 @@ static void test_file_and_errors(void **state)
     assert_int_equal(scsd_config_load(&c, "/nonexistent/scsd.conf", &d), SCS_ERR_IO);
 }
 
-static void test_reloadable(void **state)
+static char reported[256];
+
+static void report_key(const char *key)
 {
-    struct scsd_config a, b;
-    const char *fixed = NULL;
-    scsd_config_defaults(&a);
-    b = a;
-    b.session_timeout_s = 99;
-    assert_true(scsd_config_reloadable(&a, &b, &fixed));
-    b.hello_rate_per_source = 5;
-    assert_false(scsd_config_reloadable(&a, &b, &fixed));
-    assert_string_equal(fixed, "hello_rate_per_source");
-    b = a;
-    scsd_config_set(&b, "listen", "127.0.0.1:1", NULL);
-    assert_false(scsd_config_reloadable(&a, &b, &fixed));
-    assert_string_equal(fixed, "listen");
+    size_t used = strlen(reported);
+    snprintf(reported + used, sizeof(reported) - used, "%s ", key);
+}
+
+static void test_keep_fixed(void **state)
+{
+    struct scsd_config running, next;
+
+    scsd_config_defaults(&running);
+    scsd_config_set(&running, "listen", "127.0.0.1:9971", NULL);
+    next = running;
+    reported[0] = 0;
+    /* Nothing changed: nothing to put back. */
+    assert_int_equal(scsd_config_keep_fixed(&next, &running, report_key), 0);
+    assert_string_equal(reported, "");
+
+    /* A reloadable change survives; restart-only changes are put back and named. */
+    next.session_timeout_s = 99;
+    next.hello_rate_per_source = 5;
+    scsd_config_set(&next, "listen", "127.0.0.1:1", NULL);
+    assert_int_equal(scsd_config_keep_fixed(&next, &running, report_key), 2);
+    assert_string_equal(reported, "listen hello_rate_per_source ");
+    assert_int_equal(next.session_timeout_s, 99);
+    assert_int_equal(next.hello_rate_per_source, running.hello_rate_per_source);
+    assert_int_equal(next.nlisten, 1);
+    assert_string_equal(next.listen[0], "127.0.0.1:9971");
 }
 
 static void test_dump_round_trips(void **state)
@@ -118,7 +133,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_file_and_errors),
-        cmocka_unit_test(test_reloadable),
+        cmocka_unit_test(test_keep_fixed),
         cmocka_unit_test(test_dump_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
