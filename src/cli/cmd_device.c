@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/json.h"
 #include "common/secmem.h"
+#include "prov/unprovision.h"
 #include "psk/pool.h"
 #include "registry/registry.h"
 
@@ -358,46 +359,115 @@ static int device_password(struct cli_ctx *ctx, int argc, char **argv)
 
 /* ---- unprovision ------------------------------------------------------- */
 
+static int port_arg(const char *text, uint16_t *out)
+{
+    unsigned long v;
+
+    if (cli_parse_ulong(text, 1, 65535, &v) != 0) {
+        return cli_usage("device unprovision", "invalid port '%s'", text);
+    }
+    *out = (uint16_t)v;
+    return CLI_OK;
+}
+
 static int device_unprovision(struct cli_ctx *ctx, int argc, char **argv)
 {
-    char uuid[SCS_UUID_TEXT_LEN + 1], detail[64];
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},    {"http-port", required_argument, NULL, 'P'},
+        {"timeout", required_argument, NULL, 't'}, {"mark-only", no_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    char uuid[SCS_UUID_TEXT_LEN + 1];
+    struct prov_unprovision_opts o;
+    struct prov_unprovision_result res;
     struct scs_pool *p = NULL;
-    struct scs_device d;
-    int r;
+    struct scs_diag d;
+    unsigned long secs;
+    int c, r;
 
-    r = one_uuid_args("device unprovision", argc, argv,
-                      "Usage: scsctl [-d DIR] device unprovision UUID\n"
-                      "\n"
-                      "Mark device UUID as unprovisioned.  scsctl only marks it: scsd, when it\n"
-                      "can reach the device, runs the WS-Man Unprovision on it, and provisions it\n"
-                      "again (as a new device) the next time it sends a Hello.  Its stored\n"
-                      "passwords are kept until then, so an administrator can still log in.\n",
-                      NULL, uuid, NULL);
-    if (r != CLI_OK) {
-        return r < 0 ? CLI_OK : r;
+    memset(&o, 0, sizeof(o));
+    for (;;) {
+        if ((r = cli_getopt("device unprovision", argc, argv, "h", opts, &c)) != CLI_OK) {
+            return r;
+        }
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case 'p':
+            if ((r = port_arg(optarg, &o.tls_port)) != CLI_OK) {
+                return r;
+            }
+            break;
+        case 'P':
+            if ((r = port_arg(optarg, &o.http_port)) != CLI_OK) {
+                return r;
+            }
+            break;
+        case 't':
+            if (cli_parse_ulong(optarg, 1, 600, &secs) != 0) {
+                return cli_usage("device unprovision", "invalid timeout '%s' (1..600 s)", optarg);
+            }
+            o.timeout_ms = (long)secs * 1000L;
+            break;
+        case 'm':
+            o.mark_only = 1;
+            break;
+        case 'h':
+            printf("Usage: scsctl [-d DIR] device unprovision UUID [--port P] [--http-port P]\n"
+                   "                                       [--timeout S] [--mark-only]\n"
+                   "\n"
+                   "Unprovision device UUID: log in to it as admin with the recorded password\n"
+                   "(HTTP Digest; over TLS, pinned to the certificate recorded at provisioning,\n"
+                   "when the server configured TLS on it, else over HTTP), check that the device\n"
+                   "at its last address is UUID (GetUuid), and call Unprovision(1), which returns\n"
+                   "it to factory settings.  Then the registry marks it unprovisioned, and scsd\n"
+                   "provisions it again, with a new admin password, when it next sends a Hello.\n"
+                   "The stored admin password is kept until then.  Audited as\n"
+                   "device-unprovisioned, or unprovision-failed with the reason.\n"
+                   "\n"
+                   "  --port P       the device's TLS port (default 16993)\n"
+                   "  --http-port P  the device's HTTP port (default 16992)\n"
+                   "  --timeout S    per request, in seconds (default 28)\n"
+                   "  --mark-only    do not contact the device (it is gone or was unprovisioned\n"
+                   "                 locally): only mark it, audited as unprovision-requested\n"
+                   "\n"
+                   "Exit codes: 0 success, 2 usage error, 3 the device refused (ReturnValue or\n"
+                   "fault), refused the login or the TLS pin, or is another device, 4 store not\n"
+                   "initialised, unknown device or no admin password stored, 5 the device could\n"
+                   "not be reached, or an I/O, database or crypto failure.\n");
+            return CLI_OK;
+        default:
+            return cli_usage("device unprovision", "unknown option");
+        }
     }
-    if ((r = open_device(ctx, uuid, &p, &d)) != CLI_OK) {
+    if (argc - optind != 1) {
+        return cli_usage("device unprovision", "expected one device UUID");
+    }
+    if ((r = cli_parse_uuid("device unprovision", argv[optind], uuid)) != CLI_OK) {
         return r;
     }
-    if (d.state == SCS_DEVICE_UNPROVISIONED) {
-        scs_pool_close(p);
-        printf("%s is already marked unprovisioned\n", uuid);
-        return CLI_OK;
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
+        return r;
     }
-    snprintf(detail, sizeof(detail), "was %s", scs_device_state_name(d.state));
-    d.state = SCS_DEVICE_UNPROVISIONED;
-    d.step[0] = 0;
-    r = scs_device_put(p, &d);
-    if (r == 0) {
-        r = scs_pool_audit(p, "unprovision-requested", uuid, detail);
-    }
+    r = prov_unprovision_device(p, uuid, &o, &res, &d);
     scs_pool_close(p);
     if (r != 0) {
-        return cli_fail(r, "cannot mark %s unprovisioned", uuid);
+        cli_error("%s was not unprovisioned: %s", uuid, d.reason);
+        return cli_exit_for(r);
     }
-    printf("marked %s unprovisioned (%s); scsd unprovisions it if it can reach it and\n"
-           "provisions it again when it next sends a Hello\n",
-           uuid, detail);
+    if (o.mark_only && res.was == SCS_DEVICE_UNPROVISIONED) {
+        printf("%s is already marked unprovisioned\n", uuid);
+    } else if (o.mark_only) {
+        printf("marked %s unprovisioned (was %s) without contacting it; scsd provisions it\n"
+               "again when it next sends a Hello\n",
+               uuid, scs_device_state_name(res.was));
+    } else {
+        printf("unprovisioned %s (was %s; over %s port %u); scsd provisions it again when it\n"
+               "next sends a Hello\n",
+               uuid, scs_device_state_name(res.was), res.over_tls ? "TLS" : "HTTP",
+               (unsigned)res.port);
+    }
     return CLI_OK;
 }
 
@@ -405,7 +475,7 @@ static const struct cli_command device_commands[] = {
     {"list", device_list, "list devices (--state, --json)"},
     {"show", device_show, "show one device (--json)"},
     {"password", device_password, "print a device's stored admin password (audited)"},
-    {"unprovision", device_unprovision, "mark a device for unprovisioning"},
+    {"unprovision", device_unprovision, "unprovision a device (or --mark-only)"},
     {NULL, NULL, NULL},
 };
 

@@ -26,6 +26,8 @@
 #include "prov/prov_internal.h"
 
 #define PROV_BUCKETS 65536u /* device table; chains stay short up to ~10^5 devices */
+#define PROV_DONE_WARN_S                                                                           \
+    600 /* per device: a provisioned device that keeps sending Hellos is named once per 10 min */
 
 /* ---- device table --------------------------------------------------------- */
 
@@ -328,6 +330,7 @@ static void builtin_profile(struct scs_profile *p, const char *name)
     p->mebx_password_random = 1;
     p->time_sync = 1;
     p->new_psk = 1;
+    p->user_consent = 2; /* AMT's own default (scs_profile_defaults): nothing is sent */
 }
 
 static void record_refusal(struct prov_engine *e, struct prov_dev *dev, struct scs_device *rec,
@@ -403,6 +406,18 @@ void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
     if (a.rec.state == SCS_DEVICE_PROVISIONED) {
         dev->phase = PROV_DEV_DONE;
         e->stats.ignored_done++;
+        /* A provisioned device sends no Hellos: this one was unprovisioned behind
+         * our back (MEBx, a local tool) or replaced.  Provisioning it again is the
+         * administrator's decision, so say what to do; the logger's per-format
+         * limit alone would still let every such device repeat it forever. */
+        if (now - dev->warned_done >= PROV_DONE_WARN_S) {
+            dev->warned_done = now;
+            log_warn("%s is recorded as provisioned but sent a Hello from %s (unprovisioned "
+                     "locally?); it is not provisioned again until an administrator runs "
+                     "'scsctl device unprovision %s' (with --mark-only if it no longer accepts "
+                     "its recorded password)",
+                     uuid, ev->peer_text, uuid);
+        }
         return;
     }
     (void)snprintf(a.rec.address, sizeof(a.rec.address), "%s", ev->peer_text);
@@ -440,7 +455,8 @@ void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
             return;
         }
         found = r == 0;
-        if (!prov_pid_acceptable(found, &pe, uuid, pid_text, why, sizeof(why))) {
+        if (!prov_pid_acceptable(found, &pe, uuid, pid_text, a.rec.provisioned_at != 0, why,
+                                 sizeof(why))) {
             scs_psk_entry_clear(&pe);
             record_refusal(e, dev, &a.rec, why);
             return;
@@ -468,6 +484,22 @@ void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
         a.chain = &e->chains[idx];
     }
 
+    if (a.rec.state == SCS_DEVICE_UNPROVISIONED) {
+        /* A new provisioning of a device an administrator unprovisioned: it gets a
+         * new admin password (whoever knew the old one keeps no access), so the
+         * recorded one goes now and the admin step records a fresh one before
+         * sending it.  The MEBx password is kept and set again: the device may
+         * still have it.  Once the row says provisioning, retries reuse as usual. */
+        r = scs_device_secret_delete(e->pool, uuid, "admin_password");
+        if (r != 0 && r != SCS_ERR_NOT_FOUND) {
+            log_error("%s: cannot drop the old admin password: %s", uuid, scs_strerror(r));
+            scs_secret_free(a.pps);
+            return;
+        }
+        log_info("%s was unprovisioned by an administrator: provisioning it again (attempt %u) "
+                 "with a new admin password",
+                 uuid, (unsigned)a.rec.attempts + 1);
+    }
     (void)snprintf(a.rec.profile, sizeof(a.rec.profile), "%s", a.prof.name);
     a.rec.state = SCS_DEVICE_PROVISIONING;
     a.rec.attempts++;

@@ -291,7 +291,7 @@ enum prov_chain_pick prov_chain_select(const struct prov_chain *chains, size_t n
 }
 
 int prov_pid_acceptable(int found, const struct scs_psk_entry *e, const char *uuid,
-                        const char *pid_text, char *why, size_t why_len)
+                        const char *pid_text, int returning, char *why, size_t why_len)
 {
     char mine[128];
 
@@ -299,12 +299,18 @@ int prov_pid_acceptable(int found, const struct scs_psk_entry *e, const char *uu
         (void)snprintf(why, why_len, "unknown PID %s", pid_text);
         return 0;
     }
+    (void)snprintf(mine, sizeof(mine), "device:%s", uuid);
+    /* A device we provisioned and an administrator unprovisioned comes back with
+     * the pair it was left holding; when that pair was already spent (no new PSK
+     * was given) it is "used" by this very device, and still only its own. */
+    if (returning && e->state == SCS_PSK_USED && strcmp(e->assignee, mine) == 0) {
+        return 1;
+    }
     if (e->state != SCS_PSK_ASSIGNED) {
         (void)snprintf(why, why_len, "PID %s is %s, not assigned", pid_text,
                        scs_psk_state_name(e->state));
         return 0;
     }
-    (void)snprintf(mine, sizeof(mine), "device:%s", uuid);
     /* A USB pair may be consumed by any device; a pair given to a device by
      * SetTLSPSK belongs to that device only. */
     if (strncmp(e->assignee, "device:", 7) == 0 && strcmp(e->assignee, mine) != 0) {
@@ -312,4 +318,50 @@ int prov_pid_acceptable(int found, const struct scs_psk_entry *e, const char *uu
         return 0;
     }
     return 1;
+}
+
+int prov_hostname_expand(const char *tmpl, const char *uuid, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    if (tmpl == NULL || uuid == NULL || out == NULL || cap == 0 || strlen(uuid) < 8) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    for (const char *t = tmpl; *t != '\0'; t++) {
+        const char *piece = t;
+        size_t len = 1;
+
+        if (*t == '%') {
+            switch (t[1]) {
+            case 'u':
+                piece = uuid; /* the first 8 hex digits: unique enough within a site */
+                len = 8;
+                break;
+            case '%':
+                len = 1;
+                break;
+            default:
+                return SCS_ERR_FORMAT;
+            }
+            t++;
+        }
+        if (n + len >= cap || n + len > PROV_HOSTNAME_MAX) {
+            return SCS_ERR_TOO_LARGE;
+        }
+        memcpy(out + n, piece, len);
+        n += len;
+    }
+    out[n] = '\0';
+    /* One DNS label (the domain goes to DomainName): letters, digits, inner hyphens. */
+    if (n == 0 || out[0] == '-' || out[n - 1] == '-') {
+        return SCS_ERR_FORMAT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = out[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-')) {
+            return SCS_ERR_FORMAT;
+        }
+    }
+    return 0;
 }

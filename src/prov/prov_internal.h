@@ -36,6 +36,12 @@ int prov_password_strong(const char *pw);
 /* 1 when addr (numeric IPv4 or IPv6) is inside one of the comma-separated CIDRs. */
 int prov_cidr_list_contains(const char *list, const char *addr);
 
+#define PROV_HOSTNAME_MAX 63 /* one DNS label */
+/* The AMT host name from a profile's hostname_template: "%u" is the first 8 hex
+ * digits of uuid, "%%" a percent sign.  SCS_ERR_FORMAT for another "%" sequence
+ * or a result that is not one DNS label, SCS_ERR_TOO_LARGE over 63 characters. */
+int prov_hostname_expand(const char *tmpl, const char *uuid, char *out, size_t cap);
+
 /* A provisioning certificate chain loaded from the registry. */
 struct prov_chain {
     struct scs_cert_entry entry;
@@ -58,9 +64,12 @@ enum prov_chain_pick prov_chain_select(const struct prov_chain *chains, size_t n
                                        size_t why_len);
 
 /* Whether a pool entry may open a PSK session for device uuid; pid_text is the
- * dashed form for messages.  found = 0 when the pool does not know the PID. */
+ * dashed form for messages.  found = 0 when the pool does not know the PID.
+ * returning = 1 for a device we provisioned before and an administrator
+ * unprovisioned (registry provisioned_at set): its pair may then also be "used"
+ * by this same device. */
 int prov_pid_acceptable(int found, const struct scs_psk_entry *e, const char *uuid,
-                        const char *pid_text, char *why, size_t why_len);
+                        const char *pid_text, int returning, char *why, size_t why_len);
 
 /* ---- engine internals ---------------------------------------------------- */
 
@@ -77,6 +86,7 @@ struct prov_dev {
     char uuid[SCS_UUID_TEXT_LEN + 1];
     enum prov_dev_phase phase;
     time_t backoff_until; /* ignore Hellos until then (after a failure or refusal) */
+    time_t warned_done;   /* last "provisioned, but it sends Hellos" warning */
     struct prov_session *session;
     struct prov_dev *next; /* hash chain */
 };

@@ -42,6 +42,10 @@ enum prov_step {
     PROV_STEP_ADMIN,        /* SetAdminAclEntryEx */
     PROV_STEP_TIME_GET,     /* GetLowAccuracyTimeSynch */
     PROV_STEP_TIME_SET,     /* SetHighAccuracyTimeSynch */
+    PROV_STEP_NAMES,        /* Put AMT_GeneralSettings: HostName, DomainName */
+    PROV_STEP_REDIR_STATE,  /* AMT_RedirectionService.RequestStateChange: SOL, IDER */
+    PROV_STEP_REDIR_PUT,    /* Put AMT_RedirectionService: ListenerEnabled */
+    PROV_STEP_CONSENT,      /* Put IPS_OptInService: OptInRequired */
     PROV_STEP_TLS_KEYGEN,   /* GenerateKeyPair */
     PROV_STEP_TLS_KEYGET,   /* Get AMT_PublicPrivateKeyPair -> DERKey, sign */
     PROV_STEP_TLS_ADDCERT,  /* AddCertificate */
@@ -86,7 +90,11 @@ static const enum prov_step prov_fsm[PROV_STEP_COUNT][PROV_EV_COUNT] = {
     [PROV_STEP_MEBX] = ROW(PROV_STEP_ADMIN),
     [PROV_STEP_ADMIN] = ROW(PROV_STEP_TIME_GET),
     [PROV_STEP_TIME_GET] = ROW(PROV_STEP_TIME_SET),
-    [PROV_STEP_TIME_SET] = ROW(PROV_STEP_TLS_KEYGEN),
+    [PROV_STEP_TIME_SET] = ROW(PROV_STEP_NAMES),
+    [PROV_STEP_NAMES] = ROW(PROV_STEP_REDIR_STATE),
+    [PROV_STEP_REDIR_STATE] = ROW(PROV_STEP_REDIR_PUT),
+    [PROV_STEP_REDIR_PUT] = ROW(PROV_STEP_CONSENT),
+    [PROV_STEP_CONSENT] = ROW(PROV_STEP_TLS_KEYGEN),
     [PROV_STEP_TLS_KEYGEN] = ROW(PROV_STEP_TLS_KEYGET),
     [PROV_STEP_TLS_KEYGET] = ROW(PROV_STEP_TLS_ADDCERT),
     [PROV_STEP_TLS_ADDCERT] = ROW(PROV_STEP_TLS_CONTEXT),
@@ -118,6 +126,8 @@ struct prov_session {
     char key_id[128];
     char cert_id[128];
     char *cert_b64;
+    uint8_t issued_fp[TLS_FINGERPRINT_LEN]; /* SHA-256 of the TLS certificate we issued */
+    int issued_fp_set;
     uint32_t ta0;
     int otp_checked;
     char error[256];
@@ -251,6 +261,40 @@ static int applies_time_set(const struct prov_session *s)
 {
     int64_t skew = (int64_t)time(NULL) - (int64_t)s->ta0;
     return s->prof.time_sync && (skew > PROV_TIME_SKEW_S || skew < -PROV_TIME_SKEW_S);
+}
+
+static int applies_names(const struct prov_session *s)
+{
+    return s->prof.hostname_template[0] != '\0' || s->prof.domain[0] != '\0';
+}
+
+/* Profile bits: 1 SOL, 2 IDER, 4 KVM. */
+#define PROV_REDIR_SOL  1
+#define PROV_REDIR_IDER 2
+#define PROV_REDIR_KVM  4
+
+static int applies_redir(const struct prov_session *s)
+{
+    return s->prof.redirection != 0;
+}
+
+/* OptInRequired for the profile's user_consent (0 none, 1 KVM only, 2 all). */
+static uint32_t consent_value(const struct prov_session *s)
+{
+    switch (s->prof.user_consent) {
+    case 0:
+        return WSMAN_IPS_OPT_IN_NONE;
+    case 1:
+        return WSMAN_IPS_OPT_IN_KVM;
+    default:
+        return WSMAN_IPS_OPT_IN_ALL;
+    }
+}
+
+static int applies_consent(const struct prov_session *s)
+{
+    /* "All" is what the firmware starts with after provisioning: nothing to send. */
+    return consent_value(s) != WSMAN_IPS_OPT_IN_ALL;
 }
 
 static int applies_tls(const struct prov_session *s)
@@ -462,6 +506,80 @@ static int handle_time_set(struct prov_session *s, const struct wsman_response *
     return expect_rv(s, r, "AMT_TimeSynchronizationService", "SetHighAccuracyTimeSynch");
 }
 
+static int build_names(struct prov_session *s, struct scs_buf *out)
+{
+    char host[PROV_HOSTNAME_MAX + 1];
+    int r;
+
+    if (s->prof.hostname_template[0] != '\0') {
+        r = prov_hostname_expand(s->prof.hostname_template, s->rec.uuid, host, sizeof(host));
+        if (r != 0) {
+            return fail(s, r,
+                        "the hostname template '%s' of profile '%s' does not give a host name "
+                        "(one DNS label of up to 63 characters; %%u is the only substitution)",
+                        s->prof.hostname_template, s->prof.name);
+        }
+    }
+    return wsman_amt_general_settings_put(s->wb, s->prof.hostname_template[0] ? host : NULL,
+                                          s->prof.domain[0] ? s->prof.domain : NULL, out);
+}
+
+static int handle_names(struct prov_session *s, const struct wsman_response *r)
+{
+    return expect_no_fault(s, r, "Put AMT_GeneralSettings");
+}
+
+static uint32_t redir_state(const struct prov_session *s)
+{
+    int sol = (s->prof.redirection & PROV_REDIR_SOL) != 0;
+    int ider = (s->prof.redirection & PROV_REDIR_IDER) != 0;
+
+    if (sol && ider) {
+        return WSMAN_AMT_REDIR_IDER_SOL;
+    }
+    if (sol) {
+        return WSMAN_AMT_REDIR_SOL;
+    }
+    return ider ? WSMAN_AMT_REDIR_IDER : WSMAN_AMT_REDIR_NONE;
+}
+
+static int build_redir_state(struct prov_session *s, struct scs_buf *out)
+{
+    if (s->prof.redirection & PROV_REDIR_KVM) {
+        /* KVM needs CIM_KVMRedirectionSAP and IPS_KVMRedirectionSettingData, which
+         * this version does not drive; the listener below is what KVM also needs. */
+        log_warn("%s: profile '%s' asks for KVM; KVM itself is not enabled by this version "
+                 "(the redirection listener is)",
+                 s->rec.uuid, s->prof.name);
+    }
+    return wsman_amt_redirection_state_change(s->wb, redir_state(s), out);
+}
+
+static int handle_redir_state(struct prov_session *s, const struct wsman_response *r)
+{
+    return expect_rv(s, r, "AMT_RedirectionService", "RequestStateChange");
+}
+
+static int build_redir_put(struct prov_session *s, struct scs_buf *out)
+{
+    return wsman_amt_redirection_put(s->wb, redir_state(s), 1, out);
+}
+
+static int handle_redir_put(struct prov_session *s, const struct wsman_response *r)
+{
+    return expect_no_fault(s, r, "Put AMT_RedirectionService");
+}
+
+static int build_consent(struct prov_session *s, struct scs_buf *out)
+{
+    return wsman_ips_opt_in_put(s->wb, consent_value(s), out);
+}
+
+static int handle_consent(struct prov_session *s, const struct wsman_response *r)
+{
+    return expect_no_fault(s, r, "Put IPS_OptInService");
+}
+
 static int build_tls_keygen(struct prov_session *s, struct scs_buf *out)
 {
     if (s->e->ca == NULL) {
@@ -531,6 +649,15 @@ static int handle_tls_keyget(struct prov_session *s, const struct wsman_response
     if (e != 0) {
         scs_buf_free(cert);
         return fail(s, e, "cannot issue the device certificate: %s", d.reason);
+    }
+    /* Once TLS is configured the device serves this certificate: its hash is the
+     * pin for later logins (scsctl device unprovision). */
+    {
+        struct tls_cert_hashes h;
+        if (tls_cert_der_hashes(scs_buf_data(cert), scs_buf_len(cert), &h) == 0) {
+            memcpy(s->issued_fp, h.sha256, sizeof(s->issued_fp));
+            s->issued_fp_set = 1;
+        }
     }
     free(s->cert_b64);
     s->cert_b64 = malloc(scs_base64_encoded_len(scs_buf_len(cert)) + 1);
@@ -666,6 +793,14 @@ static const struct prov_step_def prov_steps[PROV_STEP_COUNT] = {
                             handle_time_get, 0},
     [PROV_STEP_TIME_SET] = {"time-set", "SetHighAccuracyTimeSynch", applies_time_set,
                             build_time_set, handle_time_set, 0},
+    [PROV_STEP_NAMES] = {"names", "Put AMT_GeneralSettings", applies_names, build_names,
+                         handle_names, 0},
+    [PROV_STEP_REDIR_STATE] = {"redir-state", "AMT_RedirectionService.RequestStateChange",
+                               applies_redir, build_redir_state, handle_redir_state, 0},
+    [PROV_STEP_REDIR_PUT] = {"redir-put", "Put AMT_RedirectionService", applies_redir,
+                             build_redir_put, handle_redir_put, 0},
+    [PROV_STEP_CONSENT] = {"consent", "Put IPS_OptInService", applies_consent, build_consent,
+                           handle_consent, 0},
     [PROV_STEP_TLS_KEYGEN] = {"tls-keygen", "GenerateKeyPair", applies_tls, build_tls_keygen,
                               handle_tls_keygen, 0},
     [PROV_STEP_TLS_KEYGET] = {"tls-keyget", "Get AMT_PublicPrivateKeyPair", applies_tls,
@@ -700,7 +835,10 @@ static void finish_done(struct prov_session *s)
     s->rec.state = SCS_DEVICE_PROVISIONED;
     s->rec.provisioned_at = (int64_t)time(NULL);
     s->rec.last_error[0] = '\0';
-    if (s->rec.path == SCS_PATH_PKI && tls_session_peer_fingerprint(s->tls, fp) == 0) {
+    if (s->issued_fp_set && s->prof.configure_tls) {
+        /* From now on the device serves the certificate we issued (tls-* steps). */
+        scs_hex_encode(s->rec.tls_fingerprint, s->issued_fp, sizeof(s->issued_fp));
+    } else if (s->rec.path == SCS_PATH_PKI && tls_session_peer_fingerprint(s->tls, fp) == 0) {
         scs_hex_encode(s->rec.tls_fingerprint, fp, sizeof(fp));
     }
     (void)snprintf(mine, sizeof(mine), "device:%s", s->rec.uuid);

@@ -396,6 +396,78 @@ int wsman_amt_tls_setting_data_put(struct wsman_builder *b, const struct wsman_a
     return wsman_build_put(b, "AMT_TLSSettingData", sel, 1, props, 6, out);
 }
 
+/* ---- features: host name, redirection, user consent (§6.5 RPS network and
+ * features machines) ------------------------------------------------------ */
+
+#define GS_INSTANCE  "Intel(r) AMT: General Settings"
+#define REDIR_CLS    "AMT_RedirectionService"
+#define REDIR_NAME   "Intel(r) AMT Redirection Service"
+#define OPTIN_CLS    "IPS_OptInService"
+#define OPTIN_NAME   "Intel(r) AMT OptIn Service"
+#define CIM_SYS_CLS  "CIM_ComputerSystem"
+#define CIM_SYS_NAME "Intel(r) AMT"
+
+int wsman_amt_general_settings_put(struct wsman_builder *b, const char *host_name,
+                                   const char *domain_name, struct scs_buf *out)
+{
+    const struct wsman_selector sel[] = {{"InstanceID", GS_INSTANCE}};
+    struct wsman_arg props[4] = {{.name = "ElementName", .value = GS_INSTANCE},
+                                 {.name = "InstanceID", .value = GS_INSTANCE}};
+    size_t n = 2;
+
+    if (host_name == NULL && domain_name == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    /* Only what changes, plus the keys: the device keeps every other property. */
+    if (host_name != NULL) {
+        props[n++] = (struct wsman_arg){.name = "HostName", .value = host_name};
+    }
+    if (domain_name != NULL) {
+        props[n++] = (struct wsman_arg){.name = "DomainName", .value = domain_name};
+    }
+    return wsman_build_put(b, "AMT_GeneralSettings", sel, 1, props, n, out);
+}
+
+int wsman_amt_redirection_state_change(struct wsman_builder *b, uint32_t requested_state,
+                                       struct scs_buf *out)
+{
+    char st[U32_TEXT_MAX];
+    u32_text(st, requested_state);
+    const struct wsman_arg args[] = {{.name = "RequestedState", .value = st}};
+    return wsman_build_invoke(b, REDIR_CLS, "RequestStateChange", NULL, 0, args, 1, out);
+}
+
+int wsman_amt_redirection_put(struct wsman_builder *b, uint32_t enabled_state, int listener,
+                              struct scs_buf *out)
+{
+    char st[U32_TEXT_MAX];
+    u32_text(st, enabled_state);
+    const struct wsman_selector sel[] = {{"Name", REDIR_NAME}};
+    /* The whole instance, as RPS sends it back after a Get. */
+    const struct wsman_arg props[] = {{.name = "CreationClassName", .value = REDIR_CLS},
+                                      {.name = "ElementName", .value = REDIR_NAME},
+                                      {.name = "EnabledState", .value = st},
+                                      {.name = "ListenerEnabled", .value = bool_text(listener)},
+                                      {.name = "Name", .value = REDIR_NAME},
+                                      {.name = "SystemCreationClassName", .value = CIM_SYS_CLS},
+                                      {.name = "SystemName", .value = CIM_SYS_NAME}};
+    return wsman_build_put(b, REDIR_CLS, sel, 1, props, 7, out);
+}
+
+int wsman_ips_opt_in_put(struct wsman_builder *b, uint32_t opt_in_required, struct scs_buf *out)
+{
+    char v[U32_TEXT_MAX];
+    u32_text(v, opt_in_required);
+    const struct wsman_selector sel[] = {{"Name", OPTIN_NAME}};
+    const struct wsman_arg props[] = {{.name = "CreationClassName", .value = OPTIN_CLS},
+                                      {.name = "ElementName", .value = OPTIN_NAME},
+                                      {.name = "Name", .value = OPTIN_NAME},
+                                      {.name = "OptInRequired", .value = v},
+                                      {.name = "SystemCreationClassName", .value = CIM_SYS_CLS},
+                                      {.name = "SystemName", .value = CIM_SYS_NAME}};
+    return wsman_build_put(b, OPTIN_CLS, sel, 1, props, 6, out);
+}
+
 /* ---- IPS_HostBasedSetupService ------------------------------------------ */
 
 int wsman_ips_host_based_setup_get(struct wsman_builder *b, struct scs_buf *out)

@@ -96,6 +96,27 @@ struct wsman_amt_tls_settings {
 int wsman_amt_tls_setting_data_put(struct wsman_builder *b, const struct wsman_amt_tls_settings *s,
                                    struct scs_buf *out);
 
+/* Features set during provisioning when the profile asks (§6.5). */
+/* Put AMT_GeneralSettings: HostName and/or DomainName (NULL: left as it is). */
+int wsman_amt_general_settings_put(struct wsman_builder *b, const char *host_name,
+                                   const char *domain_name, struct scs_buf *out);
+/* AMT_RedirectionService.RequestStateChange: 32768 none, 32769 IDER, 32770 SOL,
+ * 32771 IDER and SOL. */
+#define WSMAN_AMT_REDIR_NONE     32768u
+#define WSMAN_AMT_REDIR_IDER     32769u
+#define WSMAN_AMT_REDIR_SOL      32770u
+#define WSMAN_AMT_REDIR_IDER_SOL 32771u
+int wsman_amt_redirection_state_change(struct wsman_builder *b, uint32_t requested_state,
+                                       struct scs_buf *out);
+/* Put AMT_RedirectionService (EnabledState, ListenerEnabled). */
+int wsman_amt_redirection_put(struct wsman_builder *b, uint32_t enabled_state, int listener,
+                              struct scs_buf *out);
+/* Put IPS_OptInService.OptInRequired: 0 none, 1 KVM, 0xFFFFFFFF all. */
+#define WSMAN_IPS_OPT_IN_NONE 0u
+#define WSMAN_IPS_OPT_IN_KVM  1u
+#define WSMAN_IPS_OPT_IN_ALL  0xFFFFFFFFu
+int wsman_ips_opt_in_put(struct wsman_builder *b, uint32_t opt_in_required, struct scs_buf *out);
+
 /* IPS_HostBasedSetupService (§6.1) */
 int wsman_ips_host_based_setup_get(struct wsman_builder *b, struct scs_buf *out);
 int wsman_ips_setup(struct wsman_builder *b, const char *admin_pass_hex, struct scs_buf *out);

@@ -244,14 +244,28 @@ expect_exit 4 "$S" -d "$D" device password "$V" --mebx
 expect_exit 0 "$S" -d "$D" audit --event password-revealed --json
 assert_contains "$OUT" '"event":"password-revealed","subject":"'"$V"'","detail":"admin_password uid='
 assert_not_contains "$OUT" "$DEV_PW"
-# unprovision: the CLI marks, the server acts
-expect_exit 0 "$S" -d "$D" device unprovision "$V"
+# unprovision: the device at 192.0.2.10 (TEST-NET-1) does not answer: exit 5,
+# audited, registry unchanged.  The e2e test unprovision covers a real device.
+expect_exit 0 "$S" device unprovision --help
+assert_contains "$OUT" "--mark-only"
+expect_exit 2 "$S" -d "$D" device unprovision "$V" --port 0
+expect_exit 2 "$S" -d "$D" device unprovision "$V" --timeout x
+expect_exit 5 "$S" -d "$D" device unprovision "$V" --timeout 1
+assert_contains "$ERR" "$V was not unprovisioned"
+assert_not_contains "$ERR" "$DEV_PW"
+expect_exit 0 "$S" -d "$D" audit --event unprovision-failed
+assert_contains "$OUT" "$V"
+expect_exit 0 "$S" -d "$D" device list --state provisioned
+assert_contains "$OUT" "$V"
+# --mark-only: for a device that is gone, only the registry changes
+expect_exit 0 "$S" -d "$D" device unprovision "$V" --mark-only
 assert_contains "$OUT" "marked $V unprovisioned (was provisioned)"
 expect_exit 0 "$S" -d "$D" device list --state unprovisioned
 assert_contains "$OUT" "$V"
-expect_exit 0 "$S" -d "$D" device unprovision "$V"
+expect_exit 0 "$S" -d "$D" device unprovision --mark-only "$V"
 assert_contains "$OUT" "already marked unprovisioned"
 expect_exit 4 "$S" -d "$D" device unprovision 11111111-2222-3333-4444-555555555555
+expect_exit 4 "$S" -d "$D" device unprovision --mark-only 11111111-2222-3333-4444-555555555555
 expect_exit 0 "$S" -d "$D" audit --event unprovision-requested
 assert_contains "$OUT" "$V"
 

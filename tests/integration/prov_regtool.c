@@ -8,7 +8,10 @@
  *   prov_regtool -d DIR secret-set UUID NAME VALUE
  *   prov_regtool -d DIR cert-add NAME CHAIN.pem KEY.pem DOMAIN [SUBNETS]
  *   prov_regtool -d DIR ca-set CERT.pem KEY.pem
- *   prov_regtool -d DIR profile NAME key=value...
+ *   prov_regtool -d DIR profile NAME key=value...  (require_otp configure_tls new_psk
+ *                                                 time_sync set_mebx_password redirection
+ *                                                 user_consent hostname_template domain
+ *                                                 admin_password)
  *   prov_regtool -d DIR assign UUID PROFILE      create/update the row with that profile
  *   prov_regtool -d DIR audit                    one line per audit record
  */
@@ -155,13 +158,8 @@ static int profile(struct scs_pool *p, int argc, char **argv)
     if (argc < 2) {
         return SCS_ERR_INVALID_ARG;
     }
-    memset(&pr, 0, sizeof(pr));
-    snprintf(pr.name, sizeof(pr.name), "%s", argv[1]);
-    pr.admin_password_random = 1;
-    pr.set_mebx_password = 1;
-    pr.mebx_password_random = 1;
-    pr.time_sync = 1;
-    pr.new_psk = 1;
+    /* What `scsctl init` stores (user consent "all": the firmware's own default). */
+    scs_profile_defaults(&pr, argv[1]);
     for (int i = 2; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         int v;
@@ -180,6 +178,14 @@ static int profile(struct scs_pool *p, int argc, char **argv)
             pr.time_sync = v;
         } else if (strcmp(argv[i], "set_mebx_password") == 0) {
             pr.set_mebx_password = v;
+        } else if (strcmp(argv[i], "redirection") == 0) {
+            pr.redirection = v;
+        } else if (strcmp(argv[i], "user_consent") == 0) {
+            pr.user_consent = v;
+        } else if (strcmp(argv[i], "hostname_template") == 0) {
+            snprintf(pr.hostname_template, sizeof(pr.hostname_template), "%s", eq + 1);
+        } else if (strcmp(argv[i], "domain") == 0) {
+            snprintf(pr.domain, sizeof(pr.domain), "%s", eq + 1);
         } else if (strcmp(argv[i], "admin_password") == 0) {
             struct scs_secret *s = scs_secret_from(eq + 1, strlen(eq + 1));
             pr.admin_password_random = 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # PKI (zero-touch) end to end with a test PKI made here: devices that trust the
 # test root and have the right DNS suffix are provisioned with TLS configured
-# (certificate from the server's CA); the admin password opens them with Digest
-# over TLS.  A device with the wrong domain suffix refuses our chain, a device
+# (certificate from the server's CA) and the profile's host name, domain,
+# redirection and user consent; the admin password opens them with Digest over TLS.  A device with the wrong domain suffix refuses our chain, a device
 # that trusts only an unknown root is refused by scsd, and a PSK device with a
 # PID the pool never issued is refused, each with the reason recorded.
 . "$SCS_TESTS/lib.sh"
@@ -18,7 +18,9 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -
   -subj /CN=scs-e2e-ca 2>/dev/null
 "$REGTOOL" -d "$D" ca-set "$T/ca.crt" "$T/ca.key"
 "$REGTOOL" -d "$D" cert-add test-chain "$T/pki/leaf-oid-chain.pem" "$T/pki/leaf-oid.key" scs.test
-"$REGTOOL" -d "$D" profile default configure_tls=1
+# Features too: host name amt-<8 hex of the UUID>, domain, SOL+IDER, user consent for KVM only.
+"$REGTOOL" -d "$D" profile default configure_tls=1 redirection=3 user_consent=1 \
+  hostname_template=amt-%u domain=scs.test
 ROOT=$(cat "$T/pki/root.sha256")
 OTHER=$(cat "$T/pki/other-root.sha256")
 # Devices 1-3 fit; 4 has the wrong suffix; 5 trusts only another root; 6 is a
@@ -54,6 +56,12 @@ for i in 1 2 3; do
   assert_eq "$(wsman_digest "https://$addr:$DEV_PORT/wsman" "$pw" -k)" 200 "device $i: Digest over TLS"
   assert_eq "$(wsman_digest "https://$addr:$DEV_PORT/wsman" "Wrong-pass1!" -k)" 401 \
     "device $i: wrong password"
+  # The profile's features, as the simulator recorded them (status --json does not show them).
+  st="$S/device-$(printf %05d "$i").state"
+  assert_eq "$(grep '^hostname ' "$st")" "hostname amt-${u:0:8}" "device $i: AMT host name"
+  assert_eq "$(grep '^domain ' "$st")" "domain scs.test" "device $i: AMT domain name"
+  assert_eq "$(grep '^redirection ' "$st")" "redirection 1 32771" "device $i: SOL+IDER, listener"
+  assert_eq "$(grep '^optin ' "$st")" "optin 1" "device $i: user consent for KVM"
 done
 
 u=$(uuid_at 4)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "common/secmem.h"
+#include "common/err.h"
 #include "prov/prov_internal.h"
 
 static void test_password_generate(void **state)
@@ -77,24 +78,60 @@ static void test_pid_acceptable(void **state)
     (void)state;
 
     memset(&e, 0, sizeof(e));
-    assert_false(prov_pid_acceptable(0, NULL, "u1", "0000-037M", why, sizeof(why)));
+    assert_false(prov_pid_acceptable(0, NULL, "u1", "0000-037M", 0, why, sizeof(why)));
     assert_string_equal(why, "unknown PID 0000-037M");
     e.state = SCS_PSK_USED;
-    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     assert_string_equal(why, "PID 0000-037M is used, not assigned");
     e.state = SCS_PSK_REVOKED;
-    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     assert_string_equal(why, "PID 0000-037M is revoked, not assigned");
     e.state = SCS_PSK_AVAILABLE;
-    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     e.state = SCS_PSK_ASSIGNED;
     (void)snprintf(e.assignee, sizeof(e.assignee), "%s", "usb:setup.bin");
-    assert_true(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_true(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     (void)snprintf(e.assignee, sizeof(e.assignee), "%s", "device:u1");
-    assert_true(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_true(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     (void)snprintf(e.assignee, sizeof(e.assignee), "%s", "device:u2");
-    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", why, sizeof(why)));
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
     assert_string_equal(why, "PID 0000-037M is assigned to another device");
+    /* A device coming back after an unprovision may hold a pair spent by itself. */
+    e.state = SCS_PSK_USED;
+    (void)snprintf(e.assignee, sizeof(e.assignee), "%s", "device:u1");
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 0, why, sizeof(why)));
+    assert_true(prov_pid_acceptable(1, &e, "u1", "0000-037M", 1, why, sizeof(why)));
+    assert_false(prov_pid_acceptable(1, &e, "u2", "0000-037M", 1, why, sizeof(why)));
+    assert_string_equal(why, "PID 0000-037M is used, not assigned");
+    e.state = SCS_PSK_REVOKED;
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 1, why, sizeof(why)));
+    (void)snprintf(e.assignee, sizeof(e.assignee), "%s", "usb:setup.bin");
+    e.state = SCS_PSK_USED;
+    assert_false(prov_pid_acceptable(1, &e, "u1", "0000-037M", 1, why, sizeof(why)));
+}
+
+static void test_hostname_expand(void **state)
+{
+    const char *u = "0a1b2c3d-4455-6677-8899-aabbccddeeff";
+    char out[PROV_HOSTNAME_MAX + 1];
+    char big[80];
+    (void)state;
+
+    assert_int_equal(prov_hostname_expand("amt-%u", u, out, sizeof(out)), 0);
+    assert_string_equal(out, "amt-0a1b2c3d");
+    assert_int_equal(prov_hostname_expand("%u-pc", u, out, sizeof(out)), 0);
+    assert_string_equal(out, "0a1b2c3d-pc");
+    assert_int_equal(prov_hostname_expand("plain", u, out, sizeof(out)), 0);
+    assert_string_equal(out, "plain");
+    assert_int_equal(prov_hostname_expand("a%%b", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    assert_int_equal(prov_hostname_expand("amt-%x", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    assert_int_equal(prov_hostname_expand("amt-%", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    assert_int_equal(prov_hostname_expand("amt.%u", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    assert_int_equal(prov_hostname_expand("-%u", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    assert_int_equal(prov_hostname_expand("", u, out, sizeof(out)), SCS_ERR_FORMAT);
+    memset(big, 'a', 60);
+    (void)snprintf(big + 60, sizeof(big) - 60, "%%u");
+    assert_int_equal(prov_hostname_expand(big, u, out, sizeof(out)), SCS_ERR_TOO_LARGE);
 }
 
 /* Chains with fake identities: selection only dereferences them for the DNS
@@ -180,7 +217,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_password_generate), cmocka_unit_test(test_password_differs),
         cmocka_unit_test(test_password_strong),   cmocka_unit_test(test_cidr),
-        cmocka_unit_test(test_pid_acceptable),    cmocka_unit_test(test_chain_select),
+        cmocka_unit_test(test_pid_acceptable),    cmocka_unit_test(test_hostname_expand),
+        cmocka_unit_test(test_chain_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
