@@ -81,8 +81,12 @@ if [ "$N_PSK" -gt 0 ]; then
   while [ "$left" -gt 0 ]; do
     c=$((left > 1000 ? 1000 : left))
     "$B/scsctl" -d "$W/psk/scs" usb create --count "$c" --out "$W/psk/usb$k.bin" >/dev/null
+    # The first create places the fleet; later ones continue its address range
+    # (an explicit --base-address is used as given and would collide).
+    base=()
+    [ "$k" -eq 0 ] && base=(--base-address 127.50.0.1)
     "$B/amtsim" -d "$W/psk/sim" create -n "$c" --mode psk --usb "$W/psk/usb$k.bin" \
-      --base-address 127.50.0.1 >/dev/null
+      "${base[@]}" >/dev/null
     left=$((left - c))
     k=$((k + 1))
   done

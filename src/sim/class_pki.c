@@ -167,6 +167,10 @@ static unsigned pkm_add_cert(struct sim_ctx *c, const struct sim_wsman_req *r, s
         return SIM_RV_INTERNAL_ERROR;
     }
     c->dirty = 1;
+    if (trusted) {
+        /* The roots are what a mutually authenticated TLS client must chain to. */
+        c->events |= SIM_EV_TLS_CHANGED;
+    }
     return created_cert_epr(o, id) == 0 ? SIM_RV_SUCCESS : SIM_RV_INTERNAL_ERROR;
 }
 
@@ -301,6 +305,8 @@ static enum sim_fault cert_delete(struct sim_ctx *c, const struct sim_wsman_req 
             d->cert_count--;
             memset(&d->certs[d->cert_count], 0, sizeof(d->certs[0]));
             c->dirty = 1;
+            /* A deleted trusted root no longer admits mutual-TLS clients. */
+            c->events |= SIM_EV_TLS_CHANGED;
             return SIM_F_NONE;
         }
     }
@@ -380,7 +386,7 @@ const struct sim_class sim_class_key_pair = {
 /* ---------------- AMT_TLSSettingData ---------------- */
 
 static int tls_one(struct scs_buf *o, const char *p, const char *id, int enabled, int mutual,
-                   int accept_ns)
+                   int accept_ns, const struct sim_device *cn_of)
 {
     int rc = 0;
 
@@ -391,6 +397,9 @@ static int tls_one(struct scs_buf *o, const char *p, const char *id, int enabled
     rc |= sim_prop(o, p, "InstanceID", id);
     rc |= sim_propb(o, p, "MutualAuthentication", mutual);
     rc |= sim_propb(o, p, "NonSecureConnectionsSupported", 1);
+    for (unsigned i = 0; cn_of != NULL && i < cn_of->tls_trusted_cn_count; i++) {
+        rc |= sim_prop(o, p, "TrustedCN", cn_of->tls_trusted_cn[i]);
+    }
     rc |= scs_buf_printf(o, "</%s:AMT_TLSSettingData>", p);
     return rc;
 }
@@ -404,20 +413,49 @@ static int tls_instances(struct sim_ctx *c, const char *p, const char *sel, stru
     *count = 0;
     if (sim_sel_want(sel, TLS_REMOTE, *count)) {
         rc |= tls_one(o, p, TLS_REMOTE, d->tls_remote_enabled, d->tls_remote_mutual,
-                      d->tls_remote_accept_non_secure);
+                      d->tls_remote_accept_non_secure, d);
         (*count)++;
     }
     if (sim_sel_want(sel, TLS_LOCAL, *count)) {
-        rc |= tls_one(o, p, TLS_LOCAL, d->tls_local_enabled, 0, 1);
+        rc |= tls_one(o, p, TLS_LOCAL, d->tls_local_enabled, 0, 1, NULL);
         (*count)++;
     }
     return rc == 0 ? 0 : SCS_ERR_TOO_LARGE;
+}
+
+/* Every TrustedCN element of a Put (the property is an array); -1 if one is unusable. */
+static int tls_trusted_cns(const struct sim_wsman_req *r, char cn[][SIM_CN_MAX + 1],
+                           unsigned *count)
+{
+    *count = 0;
+    for (unsigned i = 0; i < r->nparams; i++) {
+        const char *v = r->params[i].value;
+        size_t n;
+
+        if (strcmp(r->params[i].name, "TrustedCN") != 0) {
+            continue;
+        }
+        n = v != NULL ? strlen(v) : 0;
+        if (n == 0 || n > SIM_CN_MAX || *count >= SIM_MAX_TRUSTED_CN) {
+            return -1;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if ((unsigned char)v[k] < 0x20 || (unsigned char)v[k] > 0x7e) {
+                return -1;
+            }
+        }
+        memcpy(cn[*count], v, n + 1);
+        (*count)++;
+    }
+    return 0;
 }
 
 static enum sim_fault tls_put(struct sim_ctx *c, const struct sim_wsman_req *r)
 {
     struct sim_device *d = c->dev;
     const char *id = sim_wsman_selector(r, "InstanceID");
+    char cn[SIM_MAX_TRUSTED_CN][SIM_CN_MAX + 1];
+    unsigned cn_count = 0;
     int en = 0, mu = 0, ans = 1;
     const char *s;
 
@@ -440,10 +478,17 @@ static enum sim_fault tls_put(struct sim_ctx *c, const struct sim_wsman_req *r)
         sim_parse_bool(s, &ans) != 0) {
         return SIM_F_INVALID_REPRESENTATION;
     }
+    if (tls_trusted_cns(r, cn, &cn_count) != 0) {
+        return SIM_F_INVALID_REPRESENTATION;
+    }
     if (strcmp(id, TLS_REMOTE) == 0) {
         d->tls_remote_enabled = en;
         d->tls_remote_mutual = mu;
         d->tls_remote_accept_non_secure = ans;
+        /* Put replaces the instance: no TrustedCN elements clear the list. */
+        memset(d->tls_trusted_cn, 0, sizeof(d->tls_trusted_cn));
+        memcpy(d->tls_trusted_cn, cn, cn_count * sizeof(cn[0]));
+        d->tls_trusted_cn_count = cn_count;
     } else {
         d->tls_local_enabled = en;
     }

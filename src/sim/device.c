@@ -191,6 +191,8 @@ static void sim_device_reset_common(struct sim_device *d)
     d->tls_remote_enabled = 0;
     d->tls_remote_mutual = 0;
     d->tls_remote_accept_non_secure = 1;
+    memset(d->tls_trusted_cn, 0, sizeof(d->tls_trusted_cn));
+    d->tls_trusted_cn_count = 0;
     d->tls_local_enabled = 0;
     d->tls_credential_set = 0;
     d->tls_credential_cert = 0;

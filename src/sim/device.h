@@ -29,6 +29,8 @@
 #define SIM_HOSTNAME_MAX      63
 #define SIM_NONCE_LEN         20
 #define SIM_NC_CACHE          16
+#define SIM_MAX_TRUSTED_CN    4  /* AMT_TLSSettingData.TrustedCN entries */
+#define SIM_CN_MAX            64 /* X.520 ub-common-name */
 
 /* AMT_SetupAndConfigurationService.ProvisioningState */
 enum sim_prov_state { SIM_PROV_PRE = 0, SIM_PROV_IN = 1, SIM_PROV_POST = 2 };
@@ -109,6 +111,10 @@ struct sim_device {
     int tls_remote_mutual;
     int tls_remote_accept_non_secure;
     int tls_local_enabled;
+    /* With MutualAuthentication the client certificate's CN must be one of
+     * these (none: any CN); it must chain to a trusted root in certs[]. */
+    char tls_trusted_cn[SIM_MAX_TRUSTED_CN][SIM_CN_MAX + 1];
+    unsigned tls_trusted_cn_count;
     int tls_credential_set;       /* an AMT_TLSCredentialContext exists */
     unsigned tls_credential_cert; /* its certificate handle */
 

@@ -130,6 +130,7 @@ int sim_fleet_create(struct sim_fleet *f, const struct sim_create_opts *o, struc
 {
     unsigned start = 0;
     uint32_t last_addr = 0;
+    uint32_t *addrs;
     int rc;
 
     if (o->n == 0 || o->n > SIM_FLEET_MAX - f->count) {
@@ -156,31 +157,54 @@ int sim_fleet_create(struct sim_fleet *f, const struct sim_create_opts *o, struc
             last_addr = f->dev[i]->addr;
         }
     }
+    /* Place every new device first, so that a collision creates nothing.  An
+     * explicit base is used as given (device k of this call at base + k);
+     * without one, new devices continue after the fleet's last device. */
+    addrs = calloc(o->n, sizeof(*addrs));
+    if (addrs == NULL) {
+        return SCS_ERR_NOMEM;
+    }
     for (unsigned k = 0; k < o->n; k++) {
-        struct sim_device *d = sim_device_new();
-        unsigned idx = start + k + 1;
-
-        if (d == NULL) {
-            return SCS_ERR_NOMEM;
-        }
-        d->index = idx;
-        /* An explicit base places device i at base + i - 1; otherwise new devices
-         * follow the fleet's last one, so appended devices stay in its range. */
-        if (o->base_given || f->count == 0 || start == 0) {
-            d->addr = sim_fleet_addr(o->base_addr, idx - 1);
+        if (o->base_given || start == 0) {
+            addrs[k] = sim_fleet_addr(o->base_addr, k);
         } else {
-            d->addr = sim_fleet_addr(last_addr, k + 1);
+            addrs[k] = sim_fleet_addr(last_addr, k + 1);
         }
-        if ((d->addr >> 24) != 127) {
-            sim_device_free(d);
+        if ((addrs[k] >> 24) != 127) {
+            free(addrs);
             return scs_diag_failn(diag, SCS_ERR_INVALID_ARG, "address range leaves 127.0.0.0/8");
         }
         for (unsigned i = 0; i < f->count; i++) {
-            if (f->dev[i]->addr == d->addr) {
-                sim_device_free(d);
-                return scs_diag_failn(diag, SCS_ERR_EXISTS, "address of device %u already in use",
-                                      idx);
+            if (f->dev[i]->addr == addrs[k]) {
+                char text[16];
+
+                sim_addr_text(addrs[k], text);
+                free(addrs);
+                return scs_diag_failn(diag, SCS_ERR_EXISTS,
+                                      "address %s already in use by device %u", text,
+                                      f->dev[i]->index);
             }
+        }
+    }
+    for (unsigned k = 0; k < o->n; k++) {
+        struct sim_device *d = sim_device_new();
+        unsigned idx = start + k + 1;
+        const struct sim_psk_pair *pair = o->mode == SIM_MODE_PSK ? &o->pairs[k] : NULL;
+        const char *mebx = o->mebx_password;
+        const char *suffix = o->dns_suffix;
+
+        if (d == NULL) {
+            free(addrs);
+            return SCS_ERR_NOMEM;
+        }
+        d->index = idx;
+        d->addr = addrs[k];
+        /* A USB record applies its own MEBx password and DNS suffix (§7.3). */
+        if (pair != NULL && pair->mebx_new[0] != '\0') {
+            mebx = pair->mebx_new;
+        }
+        if (suffix == NULL && pair != NULL && pair->dns_suffix[0] != '\0') {
+            suffix = pair->dns_suffix;
         }
         snprintf(d->path, sizeof(d->path), "%s/device-%05u.state", f->dir, idx);
         if (o->fw_version != NULL) {
@@ -198,18 +222,18 @@ int sim_fleet_create(struct sim_fleet *f, const struct sim_create_opts *o, struc
                 rc = 0;
             }
         }
-        if (rc == 0 && o->dns_suffix != NULL) {
-            snprintf(d->dns_suffix, sizeof(d->dns_suffix), "%s", o->dns_suffix);
+        if (rc == 0 && suffix != NULL) {
+            snprintf(d->dns_suffix, sizeof(d->dns_suffix), "%s", suffix);
         }
         if (rc == 0 && o->otp != NULL) {
             snprintf(d->otp, sizeof(d->otp), "%s", o->otp);
         }
-        if (rc == 0 && o->mebx_password != NULL) {
-            rc = sim_device_set_mebx(d, o->mebx_password);
+        if (rc == 0 && mebx != NULL) {
+            rc = sim_device_set_mebx(d, mebx);
         }
-        if (rc == 0 && o->mode == SIM_MODE_PSK) {
-            memcpy(d->pid, o->pairs[k].pid, sizeof(d->pid));
-            memcpy(d->pps, o->pairs[k].pps, sizeof(d->pps));
+        if (rc == 0 && pair != NULL) {
+            memcpy(d->pid, pair->pid, sizeof(d->pid));
+            memcpy(d->pps, pair->pps, sizeof(d->pps));
         }
         /* USB one-touch and bare-metal PKI both start remote configuration at once. */
         d->prov_state = o->mode == SIM_MODE_NONE ? SIM_PROV_PRE : SIM_PROV_IN;
@@ -224,9 +248,11 @@ int sim_fleet_create(struct sim_fleet *f, const struct sim_create_opts *o, struc
         }
         if (rc != 0) {
             sim_device_free(d);
+            free(addrs);
             return scs_diag_failn(diag, rc, "device %u: %s", idx, scs_strerror(rc));
         }
     }
+    free(addrs);
     return 0;
 }
 

@@ -21,9 +21,12 @@ struct sim_fleet {
     unsigned count;
 };
 
+/* What a PSK device takes from its setup.bin record (or is generated). */
 struct sim_psk_pair {
     char pid[9];
-    char pps[33]; /* secret */
+    char pps[33];                            /* secret */
+    char mebx_new[33];                       /* (1,2) new MEBx password, empty for none: secret */
+    char dns_suffix[SIM_DNS_SUFFIX_MAX + 1]; /* (2,3), empty for none */
 };
 
 struct sim_create_opts {
@@ -31,21 +34,22 @@ struct sim_create_opts {
     enum sim_prov_mode mode;
     const struct sim_psk_pair *pairs; /* PSK: one per device (from setup.bin or generated) */
     size_t pair_count;
-    const char *dns_suffix;
+    const char *dns_suffix; /* given on the command line: wins over a record's (2,3) */
     const struct sim_hash_entry *extra_hashes; /* custom root hashes */
     unsigned extra_hash_count;
     const char *otp;
     uint32_t base_addr; /* host order, e.g. 127.1.0.1 */
-    int base_given;     /* 0: continue after the fleet's last address (or 127.1.0.1) */
+    int base_given;     /* 1: device k of this call at base + k; 0: continue the fleet's range */
     unsigned key_bits;  /* device TLS key */
     const char *fw_version;
-    const char *mebx_password; /* from setup.bin (1,2); NULL: factory "admin" */
+    const char *mebx_password; /* NULL: factory "admin" (or a pair's mebx_new) */
 };
 
 /* Load every device state file of dir (sorted by index); an absent dir is an empty fleet. */
 int sim_fleet_load(const char *dir, struct sim_fleet **out);
 void sim_fleet_free(struct sim_fleet *f);
-/* Create n devices after the existing ones and write their state files. */
+/* Create n devices after the existing ones and write their state files.  Every
+ * address is checked against the fleet before the first device is made. */
 int sim_fleet_create(struct sim_fleet *f, const struct sim_create_opts *o, struct scs_diag *diag);
 /* The address of the k-th device (0-based) from base: skips .0 and .255. */
 uint32_t sim_fleet_addr(uint32_t base, unsigned k);

@@ -1,19 +1,22 @@
 /*
  * amtsim: a fleet of simulated Intel AMT devices (docs/amtsim.md).
  *
- *   amtsim -d DIR create -n N --mode psk --usb FILE
- *   amtsim -d DIR create -n N --mode pki --dns-suffix D [--root-hash HEX]... [--otp OTP]
+ *   amtsim -d DIR [-v|-q] create -n N --mode psk --usb FILE
+ *   amtsim -d DIR [-v|-q] create -n N --mode pki --dns-suffix D [--root-hash HEX]... [--otp OTP]
  *   amtsim -d DIR status [--json]
- *   amtsim -d DIR run --server HOST[:PORT] [--time-scale K] [--tls-port P] [--http-port P]
+ *   amtsim -d DIR [-v|-q] run [--server HOST[:PORT]] [--time-scale K] [--max-in-flight N] ...
  *   amtsim -d DIR fault DEVICE drop N | delay MS | soap CALL | reboot | clear
  *   amtsim -d DIR osadmin DEVICE
  */
+#include <errno.h>
 #include <getopt.h>
 #include <libxml/parser.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -37,15 +40,37 @@ static void usage(FILE *o)
 {
     fprintf(
         o,
-        "usage: amtsim -d DIR [-v] COMMAND ...\n"
-        "  create -n N --mode psk|pki|none [--usb FILE] [--dns-suffix D]\n"
+        "usage: amtsim -d DIR [-v|-q] COMMAND ...\n"
+        "  -d DIR    the fleet directory (required)\n"
+        "  -v        debug output;  -q  only warnings and errors\n"
+        "  -h, --help (also after a command)  this text\n"
+        "commands:\n"
+        "  create -n N [--mode psk|pki|none] [--usb FILE] [--dns-suffix D]\n"
         "         [--root-hash HEX]... [--otp OTP] [--base-address 127.x.y.z]\n"
         "         [--key-bits B] [--fw-version V]\n"
+        "      --usb takes the next unconsumed setup.bin records and writes the new\n"
+        "      DataRecordsConsumed back (record 1 for every device if the file says\n"
+        "      \"do not consume\"); --base-address places this call's devices from\n"
+        "      that address, otherwise they follow the fleet's last one\n"
         "  status [--json]\n"
-        "  run --server HOST[:PORT] [--time-scale K] [--tls-port P] [--http-port P]\n"
+        "  run [--server HOST[:PORT]] [--time-scale K] [--tls-port P] [--http-port P]\n"
         "      [--local-port P] [--first-window H] [--restart-window H] [--duration S]\n"
+        "      [--max-in-flight N]\n"
+        "      without --server no Hellos are sent; --max-in-flight: Hello connections\n"
+        "      open at once, 1..10000 (default 256)\n"
         "  fault DEVICE drop N | delay MS | soap CALL | reboot | clear\n"
         "  osadmin DEVICE      print the local $$OsAdmin password (CFG_GetLocalSystemAccount)\n");
+}
+
+/* -h or --help among a command's arguments: the usage, even without -d. */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -80,61 +105,166 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-/* PID/PPS (and per-record settings) from a setup.bin, record i for device i. */
-static int load_usb(const char *path, unsigned n, struct sim_psk_pair *pairs, char *mebx,
-                    size_t mebx_cap, char *suffix, size_t suffix_cap)
+/*
+ * A USB key with a setup.bin (protocol.md §7.1): the BIOS hands each machine
+ * the next unconsumed record and writes the incremented DataRecordsConsumed
+ * back to the file, unless header flag bit0 "do not consume records" is set,
+ * in which case every machine takes record 1 and the file is left alone.
+ */
+struct sim_usb {
+    char path[PATH_MAX];  /* the file itself (symlinks resolved): rewritten in place */
+    struct scs_buf *raw;  /* the bytes read, to detect a concurrent change */
+    mode_t mode;          /* kept when the file is rewritten */
+    int no_consume;       /* header flag bit0 */
+    uint32_t consumed;    /* DataRecordsConsumed as read */
+    uint32_t consumed_to; /* ... after this create */
+};
+
+#define SIM_SETUPBIN_CONSUMED_OFF 32 /* header offset of DataRecordsConsumed (u32 LE) */
+
+static void usb_free(struct sim_usb *u)
 {
-    struct scs_buf *b = NULL;
+    scs_buf_free(u->raw); /* wiped: the file holds PPS values and passwords */
+    u->raw = NULL;
+}
+
+/* Copy a record's (2,1)/(2,2) pair, (1,2) new MEBx password and (2,3) suffix. */
+static int usb_record(const struct scs_setupbin_record *r, struct sim_psk_pair *p)
+{
+    struct scs_diag dg;
+    int have_pid = 0, have_pps = 0;
+
+    for (size_t k = 0; k < r->var_count; k++) {
+        const struct scs_setupbin_var *v = &r->vars[k];
+
+        if (v->module == 2 && v->id == 1 && v->len == SCS_PID_LEN) {
+            memcpy(p->pid, v->value, SCS_PID_LEN);
+            p->pid[SCS_PID_LEN] = '\0';
+            have_pid = scs_pid_check(p->pid, SCS_PID_LEN, &dg) == 0;
+        } else if (v->module == 2 && v->id == 2 && v->len == SCS_PPS_LEN) {
+            memcpy(p->pps, v->value, SCS_PPS_LEN);
+            p->pps[SCS_PPS_LEN] = '\0';
+            have_pps = scs_pps_check(p->pps, SCS_PPS_LEN, &dg) == 0;
+        } else if (v->module == 1 && v->id == 2 && v->len < sizeof(p->mebx_new)) {
+            memcpy(p->mebx_new, v->value, v->len);
+            p->mebx_new[v->len] = '\0';
+        } else if (v->module == 2 && v->id == 3 && v->len < sizeof(p->dns_suffix)) {
+            memcpy(p->dns_suffix, v->value, v->len);
+            p->dns_suffix[v->len] = '\0';
+        }
+    }
+    return have_pid && have_pps ? 0 : SCS_ERR_FORMAT;
+}
+
+/* Take the records for n devices from the setup.bin at path; nothing is written yet. */
+static int usb_take(const char *path, unsigned n, struct sim_psk_pair *pairs, struct sim_usb *u)
+{
     struct scs_setupbin *sb = NULL;
     struct scs_diag dg;
-    int rc = scs_file_read(path, SCS_SETUPBIN_MAX_FILE_LEN, &b);
+    struct stat st;
+    char dir[PATH_MAX];
+    char *slash;
+    int rc;
 
+    memset(u, 0, sizeof(*u));
+    if (realpath(path, u->path) == NULL || stat(u->path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "amtsim: cannot read %s: %s\n", path, strerror(errno));
+        return SCS_ERR_IO;
+    }
+    u->mode = st.st_mode & 07777;
+    rc = scs_file_read(u->path, SCS_SETUPBIN_MAX_FILE_LEN, &u->raw);
     if (rc != 0) {
         fprintf(stderr, "amtsim: cannot read %s: %s\n", path, scs_strerror(rc));
         return rc;
     }
-    rc = scs_setupbin_parse(scs_buf_data(b), scs_buf_len(b), &sb, &dg);
-    scs_buf_free(b);
+    rc = scs_setupbin_parse(scs_buf_data(u->raw), scs_buf_len(u->raw), &sb, &dg);
     if (rc != 0) {
         fprintf(stderr, "amtsim: %s: %s (offset %zu)\n", path, dg.reason, dg.offset);
+        usb_free(u);
         return rc;
     }
-    if (sb->record_count < n) {
-        fprintf(stderr, "amtsim: %s has %zu records for %u devices\n", path, sb->record_count, n);
-        scs_setupbin_free(sb);
-        return SCS_ERR_INVALID_ARG;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        const struct scs_setupbin_record *r = &sb->records[i];
-        int have_pid = 0, have_pps = 0;
-
-        for (size_t k = 0; k < r->var_count; k++) {
-            const struct scs_setupbin_var *v = &r->vars[k];
-
-            if (v->module == 2 && v->id == 1 && v->len == SCS_PID_LEN) {
-                memcpy(pairs[i].pid, v->value, SCS_PID_LEN);
-                pairs[i].pid[SCS_PID_LEN] = '\0';
-                have_pid = scs_pid_check(pairs[i].pid, SCS_PID_LEN, &dg) == 0;
-            } else if (v->module == 2 && v->id == 2 && v->len == SCS_PPS_LEN) {
-                memcpy(pairs[i].pps, v->value, SCS_PPS_LEN);
-                pairs[i].pps[SCS_PPS_LEN] = '\0';
-                have_pps = scs_pps_check(pairs[i].pps, SCS_PPS_LEN, &dg) == 0;
-            } else if (i == 0 && v->module == 1 && v->id == 2 && v->len < mebx_cap) {
-                memcpy(mebx, v->value, v->len);
-                mebx[v->len] = '\0';
-            } else if (i == 0 && v->module == 2 && v->id == 3 && v->len < suffix_cap) {
-                memcpy(suffix, v->value, v->len);
-                suffix[v->len] = '\0';
+    u->no_consume = (sb->flags & SCS_SETUPBIN_HDR_NO_CONSUME) != 0;
+    u->consumed = sb->records_consumed;
+    if (u->no_consume) {
+        /* Firmware with "do not consume records" reuses record 1 on every machine. */
+        if (sb->record_count == 0) {
+            fprintf(stderr, "amtsim: %s has no records\n", path);
+            rc = SCS_ERR_EXHAUSTED;
+        }
+        for (unsigned i = 0; rc == 0 && i < n; i++) {
+            if (usb_record(&sb->records[0], &pairs[i]) != 0) {
+                fprintf(stderr, "amtsim: %s record 1 has no valid PID/PPS\n", path);
+                rc = SCS_ERR_FORMAT;
             }
         }
-        if (!have_pid || !have_pps) {
-            fprintf(stderr, "amtsim: %s record %u has no valid PID/PPS\n", path, i + 1);
-            scs_setupbin_free(sb);
-            return SCS_ERR_FORMAT;
+        u->consumed_to = u->consumed;
+    } else if (u->consumed >= sb->record_count) {
+        fprintf(stderr, "amtsim: %s: no records left (all %zu consumed)\n", path, sb->record_count);
+        rc = SCS_ERR_EXHAUSTED;
+    } else if (sb->record_count - u->consumed < n) {
+        fprintf(stderr, "amtsim: %s: %zu unconsumed records for %u devices\n", path,
+                sb->record_count - u->consumed, n);
+        rc = SCS_ERR_EXHAUSTED;
+    } else {
+        for (unsigned i = 0; rc == 0 && i < n; i++) {
+            if (usb_record(&sb->records[u->consumed + i], &pairs[i]) != 0) {
+                fprintf(stderr, "amtsim: %s record %u has no valid PID/PPS\n", path,
+                        u->consumed + i + 1);
+                rc = SCS_ERR_FORMAT;
+            }
         }
+        u->consumed_to = u->consumed + n;
     }
     scs_setupbin_free(sb);
-    return 0;
+    /* The file is replaced by rename, so its directory must be writable: find
+     * out now rather than after the devices exist. */
+    snprintf(dir, sizeof(dir), "%s", u->path);
+    slash = strrchr(dir, '/'); /* u->path came from realpath(): absolute */
+    if (slash != NULL) {
+        slash[slash == dir ? 1 : 0] = '\0';
+    }
+    if (rc == 0 && !u->no_consume && access(dir, W_OK) != 0) {
+        fprintf(stderr, "amtsim: cannot update %s (directory not writable)\n", path);
+        rc = SCS_ERR_IO;
+    }
+    if (rc != 0) {
+        usb_free(u);
+    }
+    return rc;
+}
+
+/* Write the new DataRecordsConsumed back, atomically and with the file's mode. */
+static int usb_commit(struct sim_usb *u)
+{
+    struct scs_buf *now = NULL;
+    uint8_t *copy;
+    size_t len = scs_buf_len(u->raw);
+    int rc;
+
+    if (u->no_consume || u->consumed_to == u->consumed) {
+        return 0;
+    }
+    /* Another create from the same file in the meantime would hand out the
+     * same records twice: refuse rather than overwrite its count. */
+    rc = scs_file_read(u->path, SCS_SETUPBIN_MAX_FILE_LEN, &now);
+    if (rc != 0 || scs_buf_len(now) != len ||
+        memcmp(scs_buf_data(now), scs_buf_data(u->raw), len) != 0) {
+        scs_buf_free(now);
+        return rc != 0 ? rc : SCS_ERR_EXISTS;
+    }
+    scs_buf_free(now);
+    copy = malloc(len);
+    if (copy == NULL) {
+        return SCS_ERR_NOMEM;
+    }
+    memcpy(copy, scs_buf_data(u->raw), len);
+    copy[SIM_SETUPBIN_CONSUMED_OFF] = (uint8_t)(u->consumed_to & 0xFF);
+    copy[SIM_SETUPBIN_CONSUMED_OFF + 1] = (uint8_t)((u->consumed_to >> 8) & 0xFF);
+    copy[SIM_SETUPBIN_CONSUMED_OFF + 2] = (uint8_t)((u->consumed_to >> 16) & 0xFF);
+    copy[SIM_SETUPBIN_CONSUMED_OFF + 3] = (uint8_t)((u->consumed_to >> 24) & 0xFF);
+    rc = scs_file_write_atomic(u->path, copy, len, u->mode);
+    scs_freezero(copy, len);
+    return rc;
 }
 
 static int cmd_create(const char *dir, int argc, char **argv)
@@ -154,12 +284,13 @@ static int cmd_create(const char *dir, int argc, char **argv)
     struct sim_psk_pair *pairs = NULL;
     struct sim_fleet *f = NULL;
     struct scs_diag dg;
+    struct sim_usb u;
     const char *usb = NULL;
-    char mebx[64] = "", suffix[SIM_DNS_SUFFIX_MAX + 1] = "";
     unsigned long v;
     int ch, rc;
 
     memset(&co, 0, sizeof(co));
+    memset(&u, 0, sizeof(u));
     co.key_bits = 2048;
     co.mode = SIM_MODE_NONE;
     (void)sim_addr_parse("127.1.0.1", &co.base_addr);
@@ -262,16 +393,10 @@ static int cmd_create(const char *dir, int argc, char **argv)
             return 1;
         }
         if (usb != NULL) {
-            rc = load_usb(usb, co.n, pairs, mebx, sizeof(mebx), suffix, sizeof(suffix));
+            rc = usb_take(usb, co.n, pairs, &u);
             if (rc != 0) {
                 scs_freezero(pairs, co.n * sizeof(*pairs));
                 return 1;
-            }
-            if (mebx[0] != '\0') {
-                co.mebx_password = mebx;
-            }
-            if (co.dns_suffix == NULL && suffix[0] != '\0') {
-                co.dns_suffix = suffix;
             }
         } else {
             /* No USB key: a fresh pair per device, as if typed into MEBx. */
@@ -298,12 +423,29 @@ static int cmd_create(const char *dir, int argc, char **argv)
     } else {
         fprintf(stderr, "amtsim: cannot load %s: %s\n", dir, scs_strerror(rc));
     }
+    if (rc == 0 && usb != NULL) {
+        /* Only now are the records used: a failed create consumes nothing. */
+        rc = usb_commit(&u);
+        if (rc != 0) {
+            fprintf(stderr,
+                    "amtsim: devices created, but %s could not be updated (%s): "
+                    "its records would be handed out again\n",
+                    usb, rc == SCS_ERR_EXISTS ? "changed meanwhile" : scs_strerror(rc));
+        }
+    }
+    usb_free(&u);
     if (pairs != NULL) {
         scs_freezero(pairs, co.n * sizeof(*pairs));
     }
-    scs_wipe(mebx, sizeof(mebx));
     if (rc == 0) {
         printf("created %u devices in %s (%u total)\n", co.n, dir, f->count);
+        if (usb != NULL) {
+            if (u.no_consume) {
+                printf("%s: records not consumed (header flag); record 1 used\n", usb);
+            } else {
+                printf("%s: records %u-%u consumed\n", usb, u.consumed + 1, u.consumed_to);
+            }
+        }
     }
     sim_fleet_free(f);
     return rc == 0 ? 0 : 1;
@@ -593,6 +735,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (i < argc && wants_help(argc - i, argv + i)) {
+        usage(stdout);
+        return 0;
     }
     if (dir == NULL || i >= argc) {
         usage(stderr);

@@ -7,7 +7,14 @@
  *   in-provisioning, PSK mode   TLS-PSK, identity = PID, key = 32 PPS bytes (§4.3)
  *   in-provisioning, PKI mode   X.509, client certificate required and checked
  *                               by root hash and the §5.1 rules (empty CA list)
+ *   post, MutualAuthentication  X.509, client certificate required: it must chain
+ *                               to a root added with AddTrustedRootCertificate
+ *                               and match TrustedCN when that is set
  *   otherwise                   X.509 with the device's TLS certificate
+ *
+ * A listener exists only while the device's state opens that interface
+ * (sim_server_listener_open): a client of a closed interface is refused
+ * (ECONNREFUSED), as by firmware that does not listen there.
  *
  * libmicrohttpd was the first choice, but one MHD daemon carries one set of
  * TLS credentials and one verification policy; per-device PSK keys,
@@ -22,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,7 +65,13 @@
     "+SHA1"
 #define SIM_PRIO_X509_FALLBACK "NORMAL:-VERS-TLS1.3:+RSA"
 
-enum sim_tls_mode { SIM_TLS_NONE = 0, SIM_TLS_PSK, SIM_TLS_PKI_PROV, SIM_TLS_SERVER };
+enum sim_tls_mode {
+    SIM_TLS_NONE = 0,
+    SIM_TLS_PSK,
+    SIM_TLS_PKI_PROV,
+    SIM_TLS_SERVER,
+    SIM_TLS_MUTUAL /* post-provisioning with MutualAuthentication=true */
+};
 
 struct sim_conn {
     struct sim_dev_rt *d;
@@ -78,6 +92,7 @@ struct sim_conn {
 static void conn_free(struct sim_conn *c);
 static void conn_process(struct sim_conn *c);
 static void conn_flush(struct sim_conn *c);
+static int listeners_sync(struct sim_dev_rt *d);
 
 /* ---------------- credentials ---------------- */
 
@@ -131,6 +146,20 @@ static struct sim_cred *cred_build(struct sim_dev_rt *d)
         free(cr);
         return NULL;
     }
+    /* The trusted roots verify mutual-TLS clients and name the acceptable CAs
+     * in that CertificateRequest; provisioning TLS sends an empty list instead. */
+    for (unsigned i = 0; i < dev->cert_count; i++) {
+        gnutls_datum_t rd;
+
+        if (!dev->certs[i].trusted_root) {
+            continue;
+        }
+        rd.data = dev->certs[i].der;
+        rd.size = (unsigned)dev->certs[i].der_len;
+        if (gnutls_certificate_set_x509_trust_mem(cr->c, &rd, GNUTLS_X509_FMT_DER) < 0) {
+            log_warn("device %u: trusted root %u unusable", dev->index, dev->certs[i].id);
+        }
+    }
     gnutls_certificate_set_verify_function(cr->c, verify_client_chain);
     cr->refs = 1;
     return cr;
@@ -177,6 +206,68 @@ static int psk_lookup(gnutls_session_t s, const gnutls_datum_t *user, gnutls_dat
     return 0;
 }
 
+/* 1 if the leaf's subject CN is one of the device's TrustedCN entries (or none is set). */
+static int trusted_cn_ok(const struct sim_device *dev, const gnutls_datum_t *leaf)
+{
+    gnutls_x509_crt_t crt;
+    int ok = 0;
+
+    if (dev->tls_trusted_cn_count == 0) {
+        return 1;
+    }
+    if (gnutls_x509_crt_init(&crt) != 0) {
+        return 0;
+    }
+    if (gnutls_x509_crt_import(crt, leaf, GNUTLS_X509_FMT_DER) == 0) {
+        for (unsigned k = 0; !ok; k++) {
+            char cn[SIM_CN_MAX + 1];
+            size_t n = sizeof(cn);
+
+            if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, k, 0, cn, &n) !=
+                0) {
+                break;
+            }
+            for (unsigned i = 0; i < dev->tls_trusted_cn_count; i++) {
+                if (strcasecmp(cn, dev->tls_trusted_cn[i]) == 0) {
+                    ok = 1;
+                }
+            }
+        }
+    }
+    gnutls_x509_crt_deinit(crt);
+    return ok;
+}
+
+/* MutualAuthentication after provisioning: a chain to a trusted root, and TrustedCN. */
+static int verify_mutual(struct sim_conn *c, gnutls_session_t s)
+{
+    const struct sim_device *dev = c->d->dev;
+    const gnutls_datum_t *peers;
+    unsigned n = 0, status = 0;
+
+    peers = gnutls_certificate_get_peers(s, &n);
+    if (peers == NULL || n == 0) {
+        log_info("device %u: mutual TLS without a client certificate", dev->index);
+        return -1;
+    }
+    if (gnutls_certificate_verify_peers2(s, &status) != 0 || status != 0) {
+        gnutls_datum_t why = {NULL, 0};
+
+        if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0) == 0) {
+            log_info("device %u: client certificate rejected: %s", dev->index, why.data);
+            gnutls_free(why.data);
+        } else {
+            log_info("device %u: client certificate rejected", dev->index);
+        }
+        return -1;
+    }
+    if (!trusted_cn_ok(dev, &peers[0])) {
+        log_info("device %u: client certificate rejected: CN not in TrustedCN", dev->index);
+        return -1;
+    }
+    return 0;
+}
+
 static int verify_client_chain(gnutls_session_t s)
 {
     struct sim_conn *c = gnutls_session_get_ptr(s);
@@ -186,6 +277,9 @@ static int verify_client_chain(gnutls_session_t s)
     unsigned n = 0;
     struct scs_diag dg;
 
+    if (c != NULL && c->tls_mode == SIM_TLS_MUTUAL) {
+        return verify_mutual(c, s);
+    }
     if (c == NULL || c->tls_mode != SIM_TLS_PKI_PROV) {
         return 0;
     }
@@ -237,6 +331,10 @@ static void apply_events(struct sim_dev_rt *d, const struct sim_request_result *
     if (res->events & SIM_EV_EXTEND) {
         sim_hello_extend(d, res->extend_hours);
     }
+    /* Any request may have moved the device between pre, in and post, or
+     * changed whether TLS allows plain HTTP: open and close listeners to match.
+     * A listener that cannot be bound now is tried again after the next request. */
+    (void)listeners_sync(d);
 }
 
 /* Drop the first n bytes of the input buffer. */
@@ -576,6 +674,12 @@ static int conn_tls_setup(struct sim_conn *c)
         gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUIRE);
         /* The device knows only hashes: CertificateRequest with an empty CA list (§5.4). */
         gnutls_certificate_send_x509_rdn_sequence(c->tls, 1);
+    } else if (dev->prov_state == SIM_PROV_POST && dev->tls_remote_enabled &&
+               dev->tls_remote_mutual) {
+        /* AMT_TLSSettingData MutualAuthentication: no session without a client
+         * certificate the device trusts (checked in verify_mutual). */
+        c->tls_mode = SIM_TLS_MUTUAL;
+        gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUIRE);
     } else {
         c->tls_mode = SIM_TLS_SERVER;
     }
@@ -596,8 +700,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
             kind = (enum sim_listener)k;
         }
     }
+    /* listeners_sync keeps only open interfaces listening, so the first test
+     * is a safety net; the second sheds load. */
     if (!sim_server_listener_open(d->dev, kind) || d->rt->open_conns >= SIM_MAX_CONNS) {
-        /* The firmware has this interface closed in its current state. */
         close(fd);
         return;
     }
@@ -723,6 +828,55 @@ static struct evconnlistener *listen_on(struct sim_dev_rt *d, uint16_t port)
                                    SIM_LISTEN_BACKLOG, (struct sockaddr *)&sa, sizeof(sa));
 }
 
+static uint16_t listener_port(const struct sim_rt *rt, int kind)
+{
+    switch (kind) {
+    case SIM_LISTEN_TLS:
+        return rt->opts.tls_port;
+    case SIM_LISTEN_HTTP:
+        return rt->opts.http_port;
+    case SIM_LISTEN_LOCAL:
+        return rt->opts.local_port;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Listen on exactly the interfaces the device's state opens.  A closed
+ * interface has no listening socket at all, so a client gets ECONNREFUSED,
+ * as from firmware, instead of a connection that is accepted and dropped.
+ * Connections already accepted live on; they are not tied to the listener.
+ */
+static int listeners_sync(struct sim_dev_rt *d)
+{
+    int rc = 0;
+
+    for (int k = 0; k < 3; k++) {
+        uint16_t port = listener_port(d->rt, k);
+        int want = port != 0 && sim_server_listener_open(d->dev, (enum sim_listener)k);
+
+        if (!want && d->lis[k] != NULL) {
+            evconnlistener_free(d->lis[k]);
+            d->lis[k] = NULL;
+            log_debug("device %u: port %u closed", d->dev->index, port);
+        } else if (want && d->lis[k] == NULL) {
+            d->lis[k] = listen_on(d, port);
+            if (d->lis[k] == NULL) {
+                char addr[16];
+
+                sim_addr_text(d->dev->addr, addr);
+                log_error("device %u: cannot listen on %s:%u: %s", d->dev->index, addr, port,
+                          strerror(errno));
+                rc = SCS_ERR_NETWORK;
+            } else {
+                log_debug("device %u: port %u open", d->dev->index, port);
+            }
+        }
+    }
+    return rc;
+}
+
 static int prio_init(gnutls_priority_t *p, const char *want, const char *fallback)
 {
     const char *err = NULL;
@@ -747,7 +901,6 @@ static int write_pidfile(struct sim_rt *rt)
 int sim_run(struct sim_fleet *f, const struct sim_run_opts *o)
 {
     struct sim_rt rt;
-    uint16_t ports[3];
     int rc = 0;
 
     memset(&rt, 0, sizeof(rt));
@@ -759,9 +912,6 @@ int sim_run(struct sim_fleet *f, const struct sim_run_opts *o)
     if (rt.opts.max_hellos_in_flight == 0) {
         rt.opts.max_hellos_in_flight = 256;
     }
-    ports[SIM_LISTEN_TLS] = o->tls_port;
-    ports[SIM_LISTEN_HTTP] = o->http_port;
-    ports[SIM_LISTEN_LOCAL] = o->local_port;
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     clock_gettime(CLOCK_MONOTONIC, &rt.start);
@@ -788,20 +938,9 @@ int sim_run(struct sim_fleet *f, const struct sim_run_opts *o)
         d->rt = &rt;
         d->dev = f->dev[i];
         sim_hello_init(d);
-        for (int k = 0; k < 3; k++) {
-            char addr[16];
-
-            if (ports[k] == 0) {
-                continue;
-            }
-            d->lis[k] = listen_on(d, ports[k]);
-            if (d->lis[k] == NULL) {
-                sim_addr_text(d->dev->addr, addr);
-                log_error("device %u: cannot listen on %s:%u: %s", d->dev->index, addr, ports[k],
-                          strerror(errno));
-                rc = SCS_ERR_NETWORK;
-                goto out;
-            }
+        rc = listeners_sync(d);
+        if (rc != 0) {
+            goto out;
         }
     }
     faults_reload(&rt, 1);

@@ -100,6 +100,9 @@ int sim_device_save(const struct sim_device *d)
         d->tls_local_enabled, d->tls_credential_set, d->tls_credential_cert, d->clock_offset,
         d->dhcp_enabled, d->shared_fqdn, d->redir_listener, d->redir_state, d->optin_required,
         d->next_handle, d->hello_ever_started, d->hello_total_elapsed);
+    for (unsigned i = 0; i < d->tls_trusted_cn_count; i++) {
+        rc |= scs_buf_printf(b, "tls_trusted_cn %s\n", d->tls_trusted_cn[i]);
+    }
     if (d->hostname[0] != '\0') {
         rc |= scs_buf_printf(b, "hostname %s\n", d->hostname);
     }
@@ -316,6 +319,14 @@ static int parse_line(struct sim_device *d, const char *key, char *v)
         rc = get_int(w[0], 0, 1, &d->tls_remote_enabled) |
              get_int(w[1], 0, 1, &d->tls_remote_mutual) |
              get_int(w[2], 0, 1, &d->tls_remote_accept_non_secure);
+    } else if (strcmp(key, "tls_trusted_cn") == 0) {
+        if (d->tls_trusted_cn_count >= SIM_MAX_TRUSTED_CN) {
+            return SCS_ERR_FORMAT;
+        }
+        rc = get_text(d->tls_trusted_cn[d->tls_trusted_cn_count], SIM_CN_MAX + 1, v);
+        if (rc == 0) {
+            d->tls_trusted_cn_count++;
+        }
     } else if (strcmp(key, "tls_local") == 0) {
         rc = get_int(v, 0, 1, &d->tls_local_enabled);
     } else if (strcmp(key, "tls_credential") == 0) {

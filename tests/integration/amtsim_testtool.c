@@ -1,9 +1,10 @@
 /*
  * Helper for the amtsim integration tests and benchmark.
  *
- *   amtsim_testtool setupbin OUT N
+ *   amtsim_testtool setupbin OUT N [--no-consume]
  *       write a setup.bin with N records of fresh PID/PPS (shared writer from
- *       src/formats) and print "PID PPS" per record (test data only)
+ *       src/formats) and print "PID PPS" per record (test data only); with
+ *       --no-consume the header flag "do not consume records" is set (N = 1)
  *   amtsim_testtool hello-sink ADDR PORT COUNT TIMEOUT_S [--quiet]
  *       accept Hellos on ADDR:PORT; parse each with the shared parser and print
  *       "peer version retry uuid pid-or-hash-count" per Hello; stop after COUNT
@@ -33,7 +34,7 @@
 #define SINK_MAX_CLIENTS 1024
 #define SINK_MAX_HELLO   16384
 
-static int cmd_setupbin(const char *out, unsigned n)
+static int cmd_setupbin(const char *out, unsigned n, int no_consume)
 {
     struct scs_setupbin_pair *pairs = calloc(n, sizeof(*pairs));
     char(*pids)[SCS_PID_LEN + 1] = calloc(n, sizeof(*pids));
@@ -57,6 +58,7 @@ static int cmd_setupbin(const char *out, unsigned n)
     memset(&spec, 0, sizeof(spec));
     spec.version = 3;
     spec.scramble = 1;
+    spec.no_consume = no_consume;
     spec.pairs = pairs;
     spec.pair_count = n;
     if (rc == 0) {
@@ -242,13 +244,14 @@ static int cmd_sink(const char *addr, unsigned port, unsigned long count, double
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "setupbin") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "setupbin") == 0) {
         unsigned long n = strtoul(argv[3], NULL, 10);
+        int no_consume = argc == 5 && strcmp(argv[4], "--no-consume") == 0;
 
-        if (n == 0 || n > SCS_SETUPBIN_MAX_RECORDS) {
+        if (n == 0 || n > SCS_SETUPBIN_MAX_RECORDS || (argc == 5 && !no_consume)) {
             return 2;
         }
-        return cmd_setupbin(argv[2], (unsigned)n);
+        return cmd_setupbin(argv[2], (unsigned)n, no_consume);
     }
     if ((argc == 6 || argc == 7) && strcmp(argv[1], "hello-sink") == 0) {
         unsigned long port = strtoul(argv[3], NULL, 10);
@@ -261,7 +264,8 @@ int main(int argc, char **argv)
         return cmd_sink(argv[2], (unsigned)port, count, timeout,
                         argc == 7 && strcmp(argv[6], "--quiet") == 0);
     }
-    fprintf(stderr, "usage: amtsim_testtool setupbin OUT N | hello-sink ADDR PORT COUNT TIMEOUT_S "
+    fprintf(stderr, "usage: amtsim_testtool setupbin OUT N [--no-consume] | hello-sink ADDR PORT "
+                    "COUNT TIMEOUT_S "
                     "[--quiet]\n");
     return 2;
 }

@@ -13,7 +13,7 @@ ROOT=a267c480b0b29056eb5e8aa7c93add804f5a7df516e969e77bcacafe8d456079
 D="$T/fleet"
 "$AMTSIM" -d "$D" create -n 2 --mode pki --dns-suffix example.com --root-hash $ROOT \
     --base-address 127.32.0.1 --key-bits 1024 >/dev/null || exit 1
-"$AMTSIM" -d "$D" create -n 1 --mode psk --base-address 127.32.0.1 --key-bits 1024 >/dev/null || exit 1
+"$AMTSIM" -d "$D" create -n 1 --mode psk --key-bits 1024 >/dev/null || exit 1
 PSKPID=$(dev_field "$D" 3 pid)
 "$TOOL" hello-sink $SINK $PORT 21 30 >"$T/h1" 2>"$T/sink.log" &
 SINKPID=$!

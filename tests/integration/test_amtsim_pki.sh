@@ -39,9 +39,9 @@ ROOTHASH=$(openssl x509 -in "$C/root.pem" -outform DER | sha256sum | cut -d' ' -
 D="$T/fleet"
 "$AMTSIM" -d "$D" create -n 1 --mode pki --dns-suffix example.com --root-hash "$ROOTHASH" \
     --otp 'OTP-0123456789' --base-address 127.33.0.1 >/dev/null || exit 1
-"$AMTSIM" -d "$D" create -n 1 --mode pki --dns-suffix example.com --base-address 127.33.0.1 >/dev/null || exit 1
+"$AMTSIM" -d "$D" create -n 1 --mode pki --dns-suffix example.com >/dev/null || exit 1
 "$AMTSIM" -d "$D" create -n 1 --mode none --dns-suffix example.com --root-hash "$ROOTHASH" \
-    --base-address 127.33.0.1 >/dev/null || exit 1
+    >/dev/null || exit 1
 start_sim "$D" --tls-port 18993 --http-port 18992 --local-port 18990 || exit 1
 
 # pki_post ADDR LEAF FILE [more s_client args]: one request in a mutual-TLS session
@@ -149,6 +149,44 @@ check "TLSSettingData Put" "$(echo "$out" | xval Enabled)" true
 check "status: tls_configured" "$(dev_field "$D" 3 tls_configured)" true
 out=$(echo | timeout 20 openssl s_client -connect 127.33.0.3:18993 -tls1_2 2>/dev/null | openssl x509 -noout -subject 2>/dev/null)
 check_match "device now presents the provisioned certificate" "$out" 'CN ?= ?IntelAMT-amtsim-test'
+
+# --- MutualAuthentication=true: a client certificate chaining to a trusted root ---
+TLS3="https://127.33.0.3:18993/wsman"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$C/stranger.key" -out "$C/stranger.pem" -days 30 \
+    -subj "/CN=prov.example.com/O=elsewhere" 2>/dev/null || exit 1
+# tls_put MUTUAL [CN...]: Put the remote AMT_TLSSettingData (over HTTP, still allowed)
+tls_put() {
+    local mutual=$1 cns="" cn
+    shift
+    for cn in "$@"; do cns="$cns<h:TrustedCN>$cn</h:TrustedCN>"; done
+    sed -e "s#<h:MutualAuthentication>false#<h:MutualAuthentication>$mutual#" \
+        -e "s#</h:AMT_TLSSettingData></Body>#$cns</h:AMT_TLSSettingData></Body>#" \
+        "$WSREQ/AMT_TLSSettingData.Put.xml" >"$T/tlsput.xml"
+    curl_digest "$URL3" admin 'Acm-P@ssw0rd' "$T/tlsput.xml"
+}
+# tls_get [curl args]: GeneralSettings over the TLS port -> DigestRealm
+tls_get() { curl_digest "$TLS3" admin 'Acm-P@ssw0rd' "$WSREQ/AMT_GeneralSettings.Get.xml" -k "$@" 2>/dev/null | xval DigestRealm; }
+invoke_xml $AMT_NS/AMT_PublicKeyManagementService AddTrustedRootCertificate \
+    "<h:CertificateBlob>$(openssl x509 -in "$C/root.pem" -outform DER | base64 -w0)</h:CertificateBlob>" >"$T/addroot.xml"
+out=$(curl_digest "$URL3" admin 'Acm-P@ssw0rd' "$T/addroot.xml")
+check "AddTrustedRootCertificate (test root)" "$(echo "$out" | xval ReturnValue)" 0
+check "before MutualAuthentication: TLS without a client certificate" "$(tls_get)" "$R3"
+out=$(tls_put true)
+check "Put MutualAuthentication=true" "$(echo "$out" | xval MutualAuthentication)" true
+curl_digest "$TLS3" admin 'Acm-P@ssw0rd' "$WSREQ/AMT_GeneralSettings.Get.xml" -k -o /dev/null 2>/dev/null
+rc=$?
+check "mutual: no client certificate -> handshake fails" "$([ $rc -ne 0 ] && [ $rc -ne 7 ] && echo failed)" failed
+check "mutual: no client certificate -> no answer" "$(tls_get)" ""
+check "mutual: certificate from the trusted root" "$(tls_get --cert "$C/client.pem" --key "$C/client.key")" "$R3"
+check "mutual: self-signed stranger refused" "$(tls_get --cert "$C/stranger.pem" --key "$C/stranger.key")" ""
+check_match "mutual: rejection logged" "$(cat "$T/amtsim.log")" 'device 3: client certificate rejected'
+out=$(tls_put true other.example.com)
+check "Put TrustedCN" "$(echo "$out" | xval TrustedCN)" other.example.com
+check "mutual: CN not in TrustedCN refused" "$(tls_get --cert "$C/client.pem" --key "$C/client.key")" ""
+tls_put true other.example.com prov.example.com >/dev/null
+check "mutual: CN in TrustedCN accepted" "$(tls_get --cert "$C/client.pem" --key "$C/client.key")" "$R3"
+tls_put false >/dev/null
+check "MutualAuthentication=false: no client certificate needed again" "$(tls_get)" "$R3"
 stop_sim "$SIM_PID"
 check "clean exit" "$?" 0
 finish

@@ -14,7 +14,7 @@ PW='Sim-P@ssw0rd1'
 
 "$TOOL" setupbin "$T/setup.bin" 2 >"$T/pairs" || { echo "setupbin failed"; exit 1; }
 "$AMTSIM" -d "$D" create -n 1 --mode none --base-address $BASE >/dev/null || exit 1
-"$AMTSIM" -d "$D" create -n 2 --mode psk --usb "$T/setup.bin" --base-address $BASE >/dev/null || exit 1
+"$AMTSIM" -d "$D" create -n 2 --mode psk --usb "$T/setup.bin" >/dev/null || exit 1
 PID2=$(sed -n 1p "$T/pairs" | cut -d' ' -f1); PPS2=$(sed -n 1p "$T/pairs" | cut -d' ' -f2)
 PID3=$(sed -n 2p "$T/pairs" | cut -d' ' -f1); PPS3=$(sed -n 2p "$T/pairs" | cut -d' ' -f2)
 check "device 2 took record 1's PID" "$(dev_field "$D" 2 pid)" "$PID2"
@@ -24,6 +24,17 @@ start_sim "$D" --tls-port $TLS --http-port $HTTP --local-port $LOCAL || exit 1
 OSPW=$("$AMTSIM" -d "$D" osadmin 1 | cut -d' ' -f2)
 LOC="http://127.31.0.1:$LOCAL/wsman"
 R1=$(dev_field "$D" 1 realm)
+
+# refused DESC URL: curl exit code 7 = "Failed to connect" (ECONNREFUSED), not a
+# connection that is accepted and then dropped (that would be 52, 56 or 35)
+refused() {
+    curl -sS --max-time 5 -k --data-binary @"$WSREQ/AMT_GeneralSettings.Get.xml" "$2" -o /dev/null 2>/dev/null
+    check "$1: connection refused (curl exit 7)" "$?" 7
+}
+# --- 0. closed interfaces refuse connections ---
+refused "factory device: TLS port" "https://127.31.0.1:$TLS/wsman"
+refused "factory device: HTTP port" "http://127.31.0.1:$HTTP/wsman"
+refused "in-provisioning device: HTTP port" "http://127.31.0.2:$HTTP/wsman"
 
 # --- A. host-based setup on the local interface ($$OsAdmin) ---
 out=$(curl_digest "$LOC" '$$OsAdmin' "$OSPW" "$WSREQ/IPS_HostBasedSetupService.Get.xml")
@@ -126,6 +137,8 @@ R1b=$(dev_field "$D" 1 realm)
 check "after Unprovision: new realm" "$([ "$R1b" != "$R1" ] && echo new)" new
 out=$(curl -sS --max-time 5 --data-binary @"$WSREQ/AMT_GeneralSettings.Get.xml" "$URL" -o /dev/null -w '%{http_code}' 2>/dev/null)
 check "factory device: remote HTTP closed" "$out" 000
+refused "after Unprovision: HTTP port" "$URL"
+refused "after Unprovision: TLS port" "https://127.31.0.1:$TLS/wsman"
 
 # --- C. PSK provisioning session (openssl s_client -psk) on device 2 ---
 A2=127.31.0.2
@@ -156,6 +169,16 @@ out=$(psk_post $A2 $TLS "$PID2" "$PPS2" "$WSREQ/AMT_GeneralSettings.Get.xml")
 check "after commit: PSK session refused" "$(echo "$out" | xcount DigestRealm)" 0
 out=$(curl_digest "http://$A2:$HTTP/wsman" admin "$PW" "$WSREQ/AMT_GeneralSettings.Get.xml")
 check "after commit: Digest with the new credentials" "$(echo "$out" | xval DigestRealm)" "$R2"
+# TLS that forbids plain connections closes the HTTP port
+sed 's#<h:AcceptNonSecureConnections>true#<h:AcceptNonSecureConnections>false#' \
+    "$WSREQ/AMT_TLSSettingData.Put.xml" >"$T/tls-only.xml"
+out=$(curl_digest "https://$A2:$TLS/wsman" admin "$PW" "$T/tls-only.xml" -k)
+check "TLS only: Put AcceptNonSecureConnections=false" "$(echo "$out" | xval AcceptNonSecureConnections)" false
+refused "TLS only: HTTP port" "http://$A2:$HTTP/wsman"
+out=$(curl_digest "https://$A2:$TLS/wsman" admin "$PW" "$WSREQ/AMT_TLSSettingData.Put.xml" -k)
+check "Put AcceptNonSecureConnections=true again" "$(echo "$out" | xval AcceptNonSecureConnections)" true
+out=$(curl_digest "http://$A2:$HTTP/wsman" admin "$PW" "$WSREQ/AMT_GeneralSettings.Get.xml")
+check "HTTP port open again" "$(echo "$out" | xval DigestRealm)" "$R2"
 
 # --- D. faults on demand (device 3, PSK session) ---
 A3=127.31.0.3

@@ -80,8 +80,8 @@ static void test_fleet_round_trip(void **state)
 {
     struct sim_fleet *f = NULL, *g = NULL;
     struct sim_create_opts o;
-    struct sim_psk_pair pairs[2] = {{"0000037M", "NKLDG5DCRRNQE9YZZIJL7LFLVJED69XJ"},
-                                    {"0000037M", "NKLDG5DCRRNQE9YZZIJL7LFLVJED69XJ"}};
+    struct sim_psk_pair pairs[2] = {{.pid = "0000037M", .pps = "NKLDG5DCRRNQE9YZZIJL7LFLVJED69XJ"},
+                                    {.pid = "0000037M", .pps = "NKLDG5DCRRNQE9YZZIJL7LFLVJED69XJ"}};
     struct scs_diag dg;
     struct stat st;
     char dir[300];
@@ -130,6 +130,50 @@ static void test_fleet_round_trip(void **state)
     sim_fleet_free(g);
 }
 
+/* A second create: an explicit --base-address is used as given (collisions
+ * refused, nothing created); without one the fleet's range continues. */
+static void test_fleet_base_address(void **state)
+{
+    struct sim_fleet *f = NULL;
+    struct sim_create_opts o;
+    struct scs_diag dg;
+    char dir[300];
+
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/bases", tmpdir);
+    memset(&o, 0, sizeof(o));
+    o.n = 2;
+    o.mode = SIM_MODE_NONE;
+    o.key_bits = 1024;
+    assert_int_equal(sim_addr_parse("127.40.0.1", &o.base_addr), 0);
+    o.base_given = 1;
+    assert_int_equal(sim_fleet_load(dir, &f), 0);
+    assert_int_equal(sim_fleet_create(f, &o, &dg), 0);
+    /* explicit base on the second create: 127.41.0.1, not 127.40.0.3 */
+    assert_int_equal(sim_addr_parse("127.41.0.1", &o.base_addr), 0);
+    assert_int_equal(sim_fleet_create(f, &o, &dg), 0);
+    assert_int_equal(f->count, 4);
+    assert_int_equal(f->dev[2]->index, 3);
+    assert_int_equal(f->dev[2]->addr, 0x7F290001);
+    assert_int_equal(f->dev[3]->addr, 0x7F290002);
+    /* no base: after the last device */
+    o.base_given = 0;
+    o.n = 1;
+    assert_int_equal(sim_fleet_create(f, &o, &dg), 0);
+    assert_int_equal(f->dev[4]->addr, 0x7F290003);
+    /* 127.40.0.2 + 127.40.0.3: the first collides, so neither is created */
+    o.base_given = 1;
+    o.n = 2;
+    assert_int_equal(sim_addr_parse("127.40.0.2", &o.base_addr), 0);
+    assert_int_equal(sim_fleet_create(f, &o, &dg), SCS_ERR_EXISTS);
+    assert_non_null(strstr(dg.reason, "127.40.0.2"));
+    assert_int_equal(f->count, 5);
+    sim_fleet_free(f);
+    assert_int_equal(sim_fleet_load(dir, &f), 0);
+    assert_int_equal(f->count, 5);
+    sim_fleet_free(f);
+}
+
 static void test_load_rejects_garbage(void **state)
 {
     struct sim_device *d = NULL;
@@ -155,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_ha1_vector),
         cmocka_unit_test(test_fleet_round_trip),
+        cmocka_unit_test(test_fleet_base_address),
         cmocka_unit_test(test_load_rejects_garbage),
     };
 
