@@ -239,6 +239,9 @@ int sim_device_partial_reset(struct sim_device *d)
 
 int sim_password_strong(const char *pw)
 {
+    /* The firmware's rule (MEBx and the AMT SDK): 8 to 32 characters from 0x20..0x7e
+     * except : , and " ; a digit, a lower-case and an upper-case letter, and a
+     * non-alphanumeric character above 0x20 where '_' counts as alphanumeric. */
     int up = 0, lo = 0, dig = 0, other = 0;
     size_t n = strlen(pw);
 
@@ -248,7 +251,7 @@ int sim_password_strong(const char *pw)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)pw[i];
 
-        if (c < 0x20 || c > 0x7e) {
+        if (c < 0x20 || c > 0x7e || c == ':' || c == ',' || c == '"') {
             return 0;
         }
         if (c >= 'A' && c <= 'Z') {
@@ -257,7 +260,7 @@ int sim_password_strong(const char *pw)
             lo = 1;
         } else if (c >= '0' && c <= '9') {
             dig = 1;
-        } else {
+        } else if (c != '_' && c != ' ') {
             other = 1;
         }
     }

@@ -47,7 +47,12 @@ static void test_password_strong(void **state)
     assert_false(prov_password_strong("Abcdefg!")); /* no digit */
     assert_false(prov_password_strong("Abcdefg1")); /* no symbol */
     assert_false(prov_password_strong("Abc:def1")); /* ':' is not a usable symbol */
-    assert_false(prov_password_strong("Abc def1!"));
+    /* Intel's rule: space and '_' are allowed but do not count as the symbol
+     * ("Location_1" is Intel's own example of a password the firmware refuses). */
+    assert_true(prov_password_strong("Abc def1!"));
+    assert_false(prov_password_strong("Location_1"));
+    assert_false(prov_password_strong("Abc def12"));
+    assert_false(prov_password_strong("Abc,def1!"));
     assert_false(prov_password_strong("Abcdefgh1!Abcdefgh1!Abcdefgh1!xyz")); /* 33 */
     assert_false(prov_password_strong(NULL));
 }

@@ -370,6 +370,12 @@ static void test_password_policy(void **state)
     assert_false(sim_password_strong("Passw0rd"));
     assert_false(sim_password_strong("P@ssword"));
     assert_true(sim_password_strong("P@ssw0rd"));
+    /* '_' and space are allowed but are not the symbol; : , " are not allowed. */
+    assert_false(sim_password_strong("Location_1"));
+    assert_false(sim_password_strong("Pass word1"));
+    assert_true(sim_password_strong("Pass word1!"));
+    assert_false(sim_password_strong("P@ss,w0rd"));
+    assert_false(sim_password_strong("P@ss\"w0rd"));
     assert_false(sim_password_strong("P@ssw0rdP@ssw0rdP@ssw0rdP@ssw0rd1"));
 }
 
