@@ -227,8 +227,10 @@ static enum sim_fault optin_put(struct sim_ctx *c, const struct sim_wsman_req *r
         (sim_parse_uint(s, 0xFFFFFFFFull, &v) != 0 || (v != 0 && v != 1 && v != 0xFFFFFFFFull))) {
         return SIM_F_INVALID_REPRESENTATION;
     }
-    /* Only an ACM device may drop user consent. */
-    if (v == 0 && c->dev->control_mode != SIM_CTRL_ACM) {
+    /* Only an admin-control-mode device may drop user consent.  Remote configuration
+     * (the PSK or PKI provisioning session) ends in admin control mode, so the SCS may
+     * set it inside that session, before CommitChanges. */
+    if (v == 0 && c->dev->control_mode != SIM_CTRL_ACM && !c->prov_session) {
         return SIM_F_ACCESS_DENIED;
     }
     c->dev->optin_required = (unsigned)v;

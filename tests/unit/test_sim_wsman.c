@@ -243,6 +243,61 @@ static void test_provisioning_flow(void **state)
     sim_device_free(dev);
 }
 
+/* Put IPS_OptInService with OptInRequired = value; returns the HTTP status. */
+static int optin_put(struct sim_ctx *c, const char *value)
+{
+    static char doc[2048];
+    struct scs_buf *out = scs_buf_new(1 << 16);
+    struct sim_wsman_req r;
+    struct scs_diag d;
+    int st = 0;
+    int n = snprintf(doc, sizeof(doc),
+                     "<Envelope xmlns=\"http://www.w3.org/2003/05/soap-envelope\" "
+                     "xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "
+                     "xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\"><Header>"
+                     "<a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Put</a:Action>"
+                     "<w:ResourceURI>http://intel.com/wbem/wscim/1/ips-schema/1/IPS_OptInService"
+                     "</w:ResourceURI><a:MessageID>7</a:MessageID></Header><Body>"
+                     "<h:IPS_OptInService xmlns:h=\"http://intel.com/wbem/wscim/1/ips-schema/1/"
+                     "IPS_OptInService\"><h:OptInRequired>%s</h:OptInRequired>"
+                     "</h:IPS_OptInService></Body></Envelope>",
+                     value);
+
+    assert_true(n > 0 && (size_t)n < sizeof(doc));
+    assert_int_equal(sim_wsman_parse((const uint8_t *)doc, (size_t)n, &r, &d), 0);
+    assert_int_equal(sim_wsman_handle(c, &r, out, &st), 0);
+    sim_wsman_req_clear(&r);
+    scs_buf_free(out);
+    return st;
+}
+
+static void test_user_consent_rules(void **state)
+{
+    struct sim_device *dev = new_dev(SIM_MODE_PKI, SIM_PROV_IN);
+    struct sim_ctx c;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.dev = dev;
+    c.now = 1700000000;
+    /* Remote configuration ends in admin control mode, so the SCS may drop user
+     * consent inside the provisioning session, before CommitChanges. */
+    c.prov_session = 1;
+    assert_int_equal(optin_put(&c, "0"), 200);
+    assert_int_equal(dev->optin_required, 0);
+    assert_int_equal(optin_put(&c, "7"), 400); /* not a defined value */
+    assert_int_equal(dev->optin_required, 0);
+    /* A client-control-mode device keeps user consent. */
+    c.prov_session = 0;
+    c.admin = 1;
+    dev->prov_state = SIM_PROV_POST;
+    dev->control_mode = SIM_CTRL_CCM;
+    assert_int_equal(optin_put(&c, "1"), 200);
+    assert_int_not_equal(optin_put(&c, "0"), 200);
+    assert_int_equal(dev->optin_required, 1);
+    sim_device_free(dev);
+}
+
 static void test_state_rules(void **state)
 {
     struct sim_device *dev = new_dev(SIM_MODE_NONE, SIM_PROV_PRE);
@@ -479,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_prefix_and_order_independent),
         cmocka_unit_test(test_hostile_documents),
         cmocka_unit_test(test_provisioning_flow),
+        cmocka_unit_test(test_user_consent_rules),
         cmocka_unit_test(test_state_rules),
         cmocka_unit_test(test_password_policy),
         cmocka_unit_test(test_more_methods),
