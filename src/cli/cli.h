@@ -82,6 +82,7 @@ int cmd_usb(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_hello(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_otp(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_ca(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_profile(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_device(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct cli_ctx *ctx, int argc, char **argv);

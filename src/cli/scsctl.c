@@ -26,6 +26,7 @@ static const struct cli_command commands[] = {
     {"hello", cmd_hello, "decode a Hello message captured from a device"},
     {"cert", cmd_cert, "provisioning certificates: add, list, remove"},
     {"otp", cmd_otp, "set or clear a device's one-time password"},
+    {"ca", cmd_ca, "the CA for device TLS certificates: show, import"},
     {"profile", cmd_profile, "provisioning profiles: list, show, set, remove"},
     {"device", cmd_device, "devices: list, show, password, unprovision"},
     {"audit", cmd_audit, "show the audit log of security-relevant events"},

@@ -433,20 +433,18 @@ int tls_identity_domain_matches(const struct tls_identity *id, const char *dns_s
     return ok;
 }
 
-int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_cap,
-                           int64_t *not_after)
+/* Subject CN and notAfter of one certificate (shared by the identity and CA readers). */
+static int cert_cn_and_expiry(X509 *cert, char *cn, size_t cn_cap, int64_t *not_after)
 {
     const ASN1_TIME *t;
     struct tm tm;
     int n;
 
-    if (id == NULL || id->n == 0 || cn == NULL || cn_cap == 0 || cn_cap > INT_MAX ||
-        not_after == NULL) {
+    if (cn == NULL || cn_cap == 0 || cn_cap > INT_MAX || not_after == NULL) {
         return SCS_ERR_INVALID_ARG;
     }
     cn[0] = 0;
-    n = X509_NAME_get_text_by_NID(X509_get_subject_name(id->certs[0]), NID_commonName, cn,
-                                  (int)cn_cap);
+    n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, (int)cn_cap);
     if (n < 0) {
         cn[0] = 0;
     } else if ((size_t)n >= cn_cap || strlen(cn) != (size_t)n) {
@@ -456,7 +454,7 @@ int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_ca
         return SCS_ERR_FORMAT;
     }
     memset(&tm, 0, sizeof(tm));
-    t = X509_get0_notAfter(id->certs[0]);
+    t = X509_get0_notAfter(cert);
     if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
         ERR_clear_error();
         return SCS_ERR_FORMAT;
@@ -464,6 +462,23 @@ int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_ca
     *not_after = (int64_t)timegm(&tm);
     ERR_clear_error();
     return 0;
+}
+
+int tls_identity_leaf_info(const struct tls_identity *id, char *cn, size_t cn_cap,
+                           int64_t *not_after)
+{
+    if (id == NULL || id->n == 0) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    return cert_cn_and_expiry(id->certs[0], cn, cn_cap, not_after);
+}
+
+int tls_ca_info(const struct tls_ca *ca, char *cn, size_t cn_cap, int64_t *not_after)
+{
+    if (ca == NULL) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    return cert_cn_and_expiry(ca->cert, cn, cn_cap, not_after);
 }
 
 /* ---- CA ----------------------------------------------------------------- */

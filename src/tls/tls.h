@@ -108,6 +108,8 @@ int tls_ca_generate_rsa(const char *common_name, unsigned days, unsigned bits, s
  * PKCS#8 PEM in a new secret (for storing it sealed; see registry.h scs_ca_put). */
 int tls_ca_to_pem(const struct tls_ca *ca, struct scs_buf *cert_pem, struct scs_secret **key_pem);
 void tls_ca_free(struct tls_ca *ca);
+/* The CA certificate's subject CN and expiry (Unix seconds). */
+int tls_ca_info(const struct tls_ca *ca, char *cn, size_t cn_cap, int64_t *not_after);
 int tls_ca_cert_der(const struct tls_ca *ca, struct scs_buf *out);
 /* Sign a device TLS server certificate for the public key pub_der (SubjectPublicKeyInfo
  * or PKCS#1 RSAPublicKey, as AMT_PublicPrivateKeyPair.DERKey), CN = common_name, EKU

@@ -1,0 +1,1 @@
+scs_script_test(cli_ca cli/test_ca_cli.sh cli)
