@@ -234,6 +234,56 @@ static void test_flood_does_not_starve_others(void **state)
     event_base_free(base);
 }
 
+/* Connect to [::1]:port over IPv6, send, close. */
+static int send_v6(uint16_t port, const void *data, size_t len)
+{
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    int ok;
+
+    if (fd < 0) {
+        return -1;
+    }
+    sa.sin6_port = htons(port);
+    ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+         write(fd, data, len) == (ssize_t)len;
+    close(fd);
+    return ok ? 0 : -1;
+}
+
+static void test_ipv6_and_dual_stack(void **state)
+{
+    struct event_base *base = event_base_new();
+    struct hello_listener_config cfg;
+    struct hello_listener *v6 = NULL, *dual = NULL;
+    struct seen seen6 = {0}, seen_dual = {0};
+    struct scs_buf *cap = fixture("pki-capture-1.bin");
+    pid_t child;
+
+    hello_listener_config_default(&cfg);
+    assert_int_equal(hello_listener_new(base, "[::1]:0", &cfg, on_hello, &seen6, &v6), 0);
+    /* The default listener: all IPv6 and (mapped) IPv4 addresses on one socket. */
+    assert_int_equal(hello_listener_new(base, ":0", &cfg, on_hello, &seen_dual, &dual), 0);
+    child = fork();
+    if (child == 0) {
+        int bad = send_v6(hello_listener_port(v6), scs_buf_data(cap), scs_buf_len(cap));
+        bad |= send_from("127.0.0.2", hello_listener_port(dual), scs_buf_data(cap),
+                         scs_buf_len(cap), 0);
+        _exit(bad ? 1 : 0);
+    }
+    run_until_child_done(base, child);
+    assert_int_equal(seen6.count, 1);
+    assert_string_equal(seen6.last_peer, "::1");
+    assert_int_equal(seen6.last_hashes, 23);
+    /* An IPv4 device on the dual-stack socket is shown as plain IPv4. */
+    assert_int_equal(seen_dual.count, 1);
+    assert_string_equal(seen_dual.last_peer, "127.0.0.2");
+    hello_listener_free(v6);
+    hello_listener_free(dual);
+    scs_buf_free(cap);
+    event_base_free(base);
+}
+
 static void test_listen_spec(void **state)
 {
     struct sockaddr_storage ss;
@@ -260,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_complete_hello_without_close),
         cmocka_unit_test(test_rejects_malformed_oversize_and_slow),
         cmocka_unit_test(test_flood_does_not_starve_others),
+        cmocka_unit_test(test_ipv6_and_dual_stack),
         cmocka_unit_test(test_listen_spec),
     };
     signal(SIGPIPE, SIG_IGN);
