@@ -292,28 +292,44 @@ int scs_device_list(struct scs_pool *p, scs_device_visit_fn visit, void *arg)
     return store_device_list(psk_pool_store(p), device_list_visit, &l);
 }
 
-int scs_device_secret_set(struct scs_pool *p, const char *uuid, const char *name,
-                          const struct scs_secret *value)
+/* ---- sealed secrets owned by a device or a profile ---------------------- */
+
+/* The two kinds of owner differ only in how their key is checked, the table the
+ * blob lives in and the label in its associated data; the rest is one code path. */
+struct secret_owner {
+    enum store_secret_table table;
+    const char *label; /* "device_secret" or "profile_secret": part of the AAD */
+    const char *noun;  /* for the log line when a blob does not open */
+    int (*key_check)(const char *key);
+};
+
+static const struct secret_owner device_owner = {STORE_SECRET_DEVICE, "device_secret", "device",
+                                                 scs_registry_uuid_check};
+static const struct secret_owner profile_owner = {STORE_SECRET_PROFILE, "profile_secret", "profile",
+                                                  scs_registry_name_check};
+
+static int owned_secret_set(struct scs_pool *p, const struct secret_owner *w, const char *key,
+                            const char *name, const struct scs_secret *value)
 {
     char aad[REG_AAD_MAX];
     struct scs_buf *b = NULL;
     int r;
 
-    if (p == NULL || scs_registry_uuid_check(uuid) != 0 || secret_name_check(name) != 0 ||
-        aad_make(aad, "device_secret", uuid, name) != 0) {
+    if (p == NULL || w->key_check(key) != 0 || secret_name_check(name) != 0 ||
+        aad_make(aad, w->label, key, name) != 0) {
         return SCS_ERR_INVALID_ARG;
     }
     if ((r = seal(p, aad, value, &b)) != 0) {
         return r;
     }
-    r = store_secret_set(psk_pool_store(p), STORE_SECRET_DEVICE, uuid, name, scs_buf_data(b),
-                         scs_buf_len(b), psk_now());
+    r = store_secret_set(psk_pool_store(p), w->table, key, name, scs_buf_data(b), scs_buf_len(b),
+                         psk_now());
     scs_buf_free(b);
     return r;
 }
 
-int scs_device_secret_get(struct scs_pool *p, const char *uuid, const char *name,
-                          struct scs_secret **out)
+static int owned_secret_get(struct scs_pool *p, const struct secret_owner *w, const char *key,
+                            const char *name, struct scs_secret **out)
 {
     char aad[REG_AAD_MAX];
     struct open_ctx o = {.p = p, .aad = aad, .out = NULL};
@@ -324,15 +340,14 @@ int scs_device_secret_get(struct scs_pool *p, const char *uuid, const char *name
         return SCS_ERR_INVALID_ARG;
     }
     *out = NULL;
-    if (p == NULL || scs_registry_uuid_check(uuid) != 0 || secret_name_check(name) != 0 ||
-        aad_make(aad, "device_secret", uuid, name) != 0) {
+    if (p == NULL || w->key_check(key) != 0 || secret_name_check(name) != 0 ||
+        aad_make(aad, w->label, key, name) != 0) {
         return SCS_ERR_INVALID_ARG;
     }
-    if ((r = store_secret_get(psk_pool_store(p), STORE_SECRET_DEVICE, uuid, name, &v)) != 0) {
+    if ((r = store_secret_get(psk_pool_store(p), w->table, key, name, &v)) != 0) {
         if (r == SCS_ERR_AUTH) {
-            log_warn("registry: a stored secret of device %s does not open (wrong key or "
-                     "moved blob)",
-                     uuid);
+            log_warn("registry: a stored secret of %s %s does not open (wrong key or moved blob)",
+                     w->noun, key);
         }
         return r;
     }
@@ -340,12 +355,30 @@ int scs_device_secret_get(struct scs_pool *p, const char *uuid, const char *name
     return 0;
 }
 
-int scs_device_secret_delete(struct scs_pool *p, const char *uuid, const char *name)
+static int owned_secret_delete(struct scs_pool *p, const struct secret_owner *w, const char *key,
+                               const char *name)
 {
-    if (p == NULL || scs_registry_uuid_check(uuid) != 0 || secret_name_check(name) != 0) {
+    if (p == NULL || w->key_check(key) != 0 || secret_name_check(name) != 0) {
         return SCS_ERR_INVALID_ARG;
     }
-    return store_secret_delete(psk_pool_store(p), STORE_SECRET_DEVICE, uuid, name);
+    return store_secret_delete(psk_pool_store(p), w->table, key, name);
+}
+
+int scs_device_secret_set(struct scs_pool *p, const char *uuid, const char *name,
+                          const struct scs_secret *value)
+{
+    return owned_secret_set(p, &device_owner, uuid, name, value);
+}
+
+int scs_device_secret_get(struct scs_pool *p, const char *uuid, const char *name,
+                          struct scs_secret **out)
+{
+    return owned_secret_get(p, &device_owner, uuid, name, out);
+}
+
+int scs_device_secret_delete(struct scs_pool *p, const char *uuid, const char *name)
+{
+    return owned_secret_delete(p, &device_owner, uuid, name);
 }
 
 /* ---- profiles --------------------------------------------------------- */
@@ -470,58 +503,18 @@ int scs_profile_list(struct scs_pool *p, scs_profile_visit_fn visit, void *arg)
 int scs_profile_secret_set(struct scs_pool *p, const char *name, const char *secret_name,
                            const struct scs_secret *value)
 {
-    char aad[REG_AAD_MAX];
-    struct scs_buf *b = NULL;
-    int r;
-
-    if (p == NULL || scs_registry_name_check(name) != 0 || secret_name_check(secret_name) != 0 ||
-        aad_make(aad, "profile_secret", name, secret_name) != 0) {
-        return SCS_ERR_INVALID_ARG;
-    }
-    if ((r = seal(p, aad, value, &b)) != 0) {
-        return r;
-    }
-    r = store_secret_set(psk_pool_store(p), STORE_SECRET_PROFILE, name, secret_name,
-                         scs_buf_data(b), scs_buf_len(b), psk_now());
-    scs_buf_free(b);
-    return r;
+    return owned_secret_set(p, &profile_owner, name, secret_name, value);
 }
 
 int scs_profile_secret_get(struct scs_pool *p, const char *name, const char *secret_name,
                            struct scs_secret **out)
 {
-    char aad[REG_AAD_MAX];
-    struct open_ctx o = {.p = p, .aad = aad, .out = NULL};
-    struct store_blob_visit v = {.fn = open_visit, .arg = &o};
-    int r;
-
-    if (out == NULL) {
-        return SCS_ERR_INVALID_ARG;
-    }
-    *out = NULL;
-    if (p == NULL || scs_registry_name_check(name) != 0 || secret_name_check(secret_name) != 0 ||
-        aad_make(aad, "profile_secret", name, secret_name) != 0) {
-        return SCS_ERR_INVALID_ARG;
-    }
-    if ((r = store_secret_get(psk_pool_store(p), STORE_SECRET_PROFILE, name, secret_name, &v)) !=
-        0) {
-        if (r == SCS_ERR_AUTH) {
-            log_warn("registry: a stored secret of profile %s does not open (wrong key or "
-                     "moved blob)",
-                     name);
-        }
-        return r;
-    }
-    *out = o.out;
-    return 0;
+    return owned_secret_get(p, &profile_owner, name, secret_name, out);
 }
 
 int scs_profile_secret_delete(struct scs_pool *p, const char *name, const char *secret_name)
 {
-    if (p == NULL || scs_registry_name_check(name) != 0 || secret_name_check(secret_name) != 0) {
-        return SCS_ERR_INVALID_ARG;
-    }
-    return store_secret_delete(psk_pool_store(p), STORE_SECRET_PROFILE, name, secret_name);
+    return owned_secret_delete(p, &profile_owner, name, secret_name);
 }
 
 /* ---- provisioning certificates --------------------------------------- */
