@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libssl-dev libsqlite3-dev libcmocka-dev libevent-dev libcurl4-openssl-dev
   libxml2-dev libmicrohttpd-dev libgnutls28-dev
-  openssl curl jq sqlite3 iproute2 procps
+  openssl curl jq sqlite3 iproute2 procps python3 xxd bc util-linux
 )
 
 missing=()
