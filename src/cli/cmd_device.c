@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -307,6 +308,90 @@ static int device_show(struct cli_ctx *ctx, int argc, char **argv)
     return CLI_OK;
 }
 
+/* ---- profile ----------------------------------------------------------- */
+
+static int device_profile(struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char uuid[SCS_UUID_TEXT_LEN + 1];
+    struct scs_profile prof;
+    struct scs_device d;
+    struct scs_pool *p = NULL;
+    const char *name;
+    int c, r, created = 0;
+
+    for (;;) {
+        if ((r = cli_getopt("device profile", argc, argv, "h", opts, &c)) != CLI_OK) {
+            return r;
+        }
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case 'h':
+            printf("Usage: scsctl [-d DIR] device profile UUID NAME\n"
+                   "\n"
+                   "Provision device UUID with profile NAME (see 'scsctl profile list') instead\n"
+                   "of scsd's default_profile.  A device not seen yet is added in state 'seen',\n"
+                   "so a profile can be chosen before its first Hello.  It applies from the\n"
+                   "device's next session.  Audited as profile-assigned.\n"
+                   "\n"
+                   "Exit codes: 0 success, 2 usage error, 4 store not initialised or no such\n"
+                   "profile, 5 I/O or database failure.\n");
+            return CLI_OK;
+        default:
+            return cli_usage("device profile", "unknown option");
+        }
+    }
+    if (argc - optind != 2) {
+        return cli_usage("device profile", "expected a device UUID and a profile name");
+    }
+    if ((r = cli_parse_uuid("device profile", argv[optind], uuid)) != CLI_OK) {
+        return r;
+    }
+    name = argv[optind + 1];
+    if (scs_registry_name_check(name) != 0) {
+        return cli_usage("device profile", "'%s' is not a profile name", name);
+    }
+    if ((r = cli_open_pool(ctx, &p)) != CLI_OK) {
+        return r;
+    }
+    r = scs_profile_get(p, name, &prof);
+    if (r == SCS_ERR_NOT_FOUND) {
+        scs_pool_close(p);
+        cli_error("no profile named '%s' (see 'scsctl profile list')", name);
+        return CLI_STATE;
+    }
+    if (r == 0) {
+        r = scs_device_get(p, uuid, &d);
+        if (r == SCS_ERR_NOT_FOUND) {
+            memset(&d, 0, sizeof(d));
+            snprintf(d.uuid, sizeof(d.uuid), "%s", uuid);
+            d.state = SCS_DEVICE_SEEN;
+            d.first_seen = (int64_t)time(NULL);
+            created = 1;
+            r = 0;
+        }
+    }
+    if (r == 0) {
+        snprintf(d.profile, sizeof(d.profile), "%s", name);
+        r = scs_device_put(p, &d);
+    }
+    if (r == 0) {
+        r = scs_pool_audit(p, "profile-assigned", uuid, name);
+    }
+    scs_pool_close(p);
+    if (r != 0) {
+        return cli_fail(r, "cannot assign profile '%s' to %s", name, uuid);
+    }
+    printf("device %s will be provisioned with profile '%s'%s\n", uuid, name,
+           created ? " (new device, state seen)" : "");
+    return CLI_OK;
+}
+
 /* ---- password ---------------------------------------------------------- */
 
 static int device_password(struct cli_ctx *ctx, int argc, char **argv)
@@ -474,6 +559,7 @@ static int device_unprovision(struct cli_ctx *ctx, int argc, char **argv)
 static const struct cli_command device_commands[] = {
     {"list", device_list, "list devices (--state, --json)"},
     {"show", device_show, "show one device (--json)"},
+    {"profile", device_profile, "choose the profile a device is provisioned with"},
     {"password", device_password, "print a device's stored admin password (audited)"},
     {"unprovision", device_unprovision, "unprovision a device (or --mark-only)"},
     {NULL, NULL, NULL},

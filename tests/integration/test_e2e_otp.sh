@@ -8,14 +8,17 @@
 
 e2e_init 10
 bash "$SCS_TESTS/integration/make-test-pki.sh" "$T/pki" scs.test >/dev/null
-"$REGTOOL" -d "$D" cert-add test-chain "$T/pki/leaf-oid-chain.pem" "$T/pki/leaf-oid.key" scs.test
-"$REGTOOL" -d "$D" profile otp require_otp=1
+"$SCSCTL" -d "$D" cert add --name test-chain --chain "$T/pki/leaf-oid-chain.pem" \
+  --key "$T/pki/leaf-oid.key" >/dev/null
+"$SCSCTL" -d "$D" profile set otp --otp on >/dev/null
 "$AMTSIM" -d "$S" create -n 3 --mode pki --dns-suffix scs.test \
   --root-hash "$(cat "$T/pki/root.sha256")" --otp "Otp-Right-2024" --base-address "$NET.1" >/dev/null
 mapfile -t U < <(sim_uuids)
-for u in "${U[@]}"; do "$REGTOOL" -d "$D" assign "$u" otp; done
-"$REGTOOL" -d "$D" secret-set "${U[0]}" otp "Otp-Right-2024"
-"$REGTOOL" -d "$D" secret-set "${U[1]}" otp "Otp-Wrong-2024"
+for u in "${U[@]}"; do "$SCSCTL" -d "$D" device profile "$u" otp >/dev/null; done
+printf 'Otp-Right-2024\n' >"$T/otp-right"
+printf 'Otp-Wrong-2024\n' >"$T/otp-wrong"
+"$SCSCTL" -d "$D" otp set "${U[0]}" --file "$T/otp-right" >/dev/null
+"$SCSCTL" -d "$D" otp set "${U[1]}" --file "$T/otp-wrong" >/dev/null
 # U[2]: no OTP recorded.
 
 start_scsd

@@ -16,10 +16,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -
 # One create: each device takes the next record of the USB file.
 "$AMTSIM" -d "$S" create -n 8 --mode psk --usb "$T/usb.bin" --base-address "$NET.1" >/dev/null
 # Devices .6-.8 get the "tls" profile (registry row made before their first Hello).
-"$REGTOOL" -d "$D" profile tls configure_tls=1
+"$SCSCTL" -d "$D" profile set tls --tls on >/dev/null
 TLS_UUIDS=$(sim_json | tr '{' '\n' | grep "\"address\":\"$NET.[6-8]\"" |
   grep -o '"uuid":"[^"]*"' | cut -d'"' -f4)
-for u in $TLS_UUIDS; do "$REGTOOL" -d "$D" assign "$u" tls; done
+for u in $TLS_UUIDS; do "$SCSCTL" -d "$D" device profile "$u" tls >/dev/null; done
 
 # Debug level: the check at the end covers everything scsd can log.
 start_scsd --log-level debug

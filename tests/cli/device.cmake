@@ -1,0 +1,1 @@
+scs_script_test(cli_device_profile cli/test_device_profile_cli.sh cli)
