@@ -85,76 +85,6 @@ int scs_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len
                                                                                  : SCS_ERR_CRYPTO;
 }
 
-int scs_aead_seal(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
-                  const void *pt, size_t ptlen, struct scs_buf *out)
-{
-    EVP_CIPHER_CTX *ctx = NULL;
-    uint8_t *p;
-    int len = 0, r;
-    size_t start = scs_buf_len(out);
-
-    if (ptlen > INT32_MAX || aadlen > INT32_MAX) {
-        return SCS_ERR_TOO_LARGE;
-    }
-    if ((r = scs_buf_reserve(out, SCS_AEAD_NONCE_LEN + ptlen + SCS_AEAD_TAG_LEN, &p)) != 0) {
-        return r;
-    }
-    r = SCS_ERR_CRYPTO;
-    if (scs_random_bytes(p, SCS_AEAD_NONCE_LEN) != 0) {
-        goto fail;
-    }
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
-        EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, p) != 1 ||
-        (aadlen > 0 && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1) ||
-        EVP_EncryptUpdate(ctx, p + SCS_AEAD_NONCE_LEN, &len, pt, (int)ptlen) != 1 ||
-        EVP_EncryptFinal_ex(ctx, p + SCS_AEAD_NONCE_LEN + len, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SCS_AEAD_TAG_LEN,
-                            p + SCS_AEAD_NONCE_LEN + ptlen) != 1) {
-        goto fail;
-    }
-    EVP_CIPHER_CTX_free(ctx);
-    return 0;
-fail:
-    EVP_CIPHER_CTX_free(ctx);
-    scs_buf_truncate(out, start);
-    return r;
-}
-
-int scs_aead_open(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
-                  const uint8_t *blob, size_t bloblen, uint8_t *pt, size_t ptcap, size_t *ptlen)
-{
-    EVP_CIPHER_CTX *ctx;
-    size_t ctlen;
-    int len = 0, ok;
-
-    if (bloblen < SCS_AEAD_OVERHEAD) {
-        return SCS_ERR_AUTH;
-    }
-    ctlen = bloblen - SCS_AEAD_OVERHEAD;
-    if (ctlen > ptcap) {
-        return SCS_ERR_TOO_LARGE;
-    }
-    if (ctlen > INT32_MAX || aadlen > INT32_MAX) {
-        return SCS_ERR_TOO_LARGE;
-    }
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
-        return SCS_ERR_CRYPTO;
-    }
-    ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, blob) == 1 &&
-         (aadlen == 0 || EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) == 1) &&
-         EVP_DecryptUpdate(ctx, pt, &len, blob + SCS_AEAD_NONCE_LEN, (int)ctlen) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SCS_AEAD_TAG_LEN,
-                             (void *)(uintptr_t)(blob + bloblen - SCS_AEAD_TAG_LEN)) == 1 &&
-         EVP_DecryptFinal_ex(ctx, pt + len, &len) == 1;
-    EVP_CIPHER_CTX_free(ctx);
-    if (!ok) {
-        scs_wipe(pt, ctlen);
-        return SCS_ERR_AUTH;
-    }
-    *ptlen = ctlen;
-    return 0;
-}
-
 #define AEAD_NONCE_BATCH 256
 
 /*
@@ -281,6 +211,35 @@ int scs_aead_ctx_open(struct scs_aead *a, const void *aad, size_t aadlen, const 
     }
     *ptlen = ctlen;
     return 0;
+}
+
+/* The one-shot forms: a keyed context used once (the blob format is the same). */
+int scs_aead_seal(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                  const void *pt, size_t ptlen, struct scs_buf *out)
+{
+    struct scs_aead *a = scs_aead_new(key);
+    int r;
+
+    if (a == NULL) {
+        return SCS_ERR_CRYPTO;
+    }
+    r = scs_aead_ctx_seal(a, aad, aadlen, pt, ptlen, out);
+    scs_aead_free(a);
+    return r;
+}
+
+int scs_aead_open(const uint8_t key[static SCS_AEAD_KEY_LEN], const void *aad, size_t aadlen,
+                  const uint8_t *blob, size_t bloblen, uint8_t *pt, size_t ptcap, size_t *ptlen)
+{
+    struct scs_aead *a = scs_aead_new(key);
+    int r;
+
+    if (a == NULL) {
+        return SCS_ERR_CRYPTO;
+    }
+    r = scs_aead_ctx_open(a, aad, aadlen, blob, bloblen, pt, ptcap, ptlen);
+    scs_aead_free(a);
+    return r;
 }
 
 const struct scs_scrypt_params scs_scrypt_default = {.n = 1u << 17, .r = 8, .p = 1};

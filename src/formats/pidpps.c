@@ -38,26 +38,52 @@ char scs_pidpps_check_char(const char *s, size_t n)
     return pidpps_char(sum % PIDPPS_ALPHABET_LEN);
 }
 
-/* n random alphabet characters into out. */
-static int pidpps_random_chars(char *out, size_t n)
+#define PIDPPS_RNG_BATCH 4096
+
+int scs_pidpps_rng_init(struct scs_pidpps_rng *g)
 {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v;
-        int r = scs_random_uniform(PIDPPS_ALPHABET_LEN, &v);
-        if (r != 0) {
-            return r;
+    g->bytes = scs_secret_new(PIDPPS_RNG_BATCH);
+    g->off = PIDPPS_RNG_BATCH;
+    return g->bytes == NULL ? SCS_ERR_NOMEM : 0;
+}
+
+void scs_pidpps_rng_free(struct scs_pidpps_rng *g)
+{
+    scs_secret_free(g->bytes);
+    g->bytes = NULL;
+}
+
+/* n uniform alphabet characters into out. */
+static int pidpps_rng_chars(struct scs_pidpps_rng *g, char *out, size_t n)
+{
+    const uint8_t *b = scs_secret_cdata(g->bytes);
+    size_t i = 0;
+    int r;
+
+    while (i < n) {
+        uint8_t v;
+        if (g->off == PIDPPS_RNG_BATCH) {
+            if ((r = scs_random_bytes(scs_secret_data(g->bytes), PIDPPS_RNG_BATCH)) != 0) {
+                return r;
+            }
+            g->off = 0;
         }
-        out[i] = pidpps_char(v);
+        v = b[g->off++];
+        if (v < 252) {
+            v = (uint8_t)(v % PIDPPS_ALPHABET_LEN);
+            /* '0'..'9' then 'A'..'Z' without a table indexed by secret data. */
+            out[i++] = (char)('0' + v + 7 * (v >= 10));
+        }
     }
     return 0;
 }
 
-int scs_pid_generate(char out[static SCS_PID_LEN + 1])
+int scs_pid_generate_rng(struct scs_pidpps_rng *g, char out[static SCS_PID_LEN + 1])
 {
     int r;
 
     memset(out, 0, SCS_PID_LEN + 1);
-    if ((r = pidpps_random_chars(out, SCS_PID_LEN - 1)) != 0) {
+    if ((r = pidpps_rng_chars(g, out, SCS_PID_LEN - 1)) != 0) {
         memset(out, 0, SCS_PID_LEN + 1);
         return r;
     }
@@ -65,25 +91,56 @@ int scs_pid_generate(char out[static SCS_PID_LEN + 1])
     return 0;
 }
 
+int scs_pps_generate_rng(struct scs_pidpps_rng *g, struct scs_secret *pps)
+{
+    char *p = (char *)scs_secret_data(pps);
+
+    if (scs_secret_len(pps) < SCS_PPS_LEN) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    /* 8 groups of 3 random characters + 1 check: 24 * log2(36) = 124 bits. */
+    for (size_t grp = 0; grp < SCS_PPS_LEN; grp += PIDPPS_GROUP) {
+        int r = pidpps_rng_chars(g, p + grp, PIDPPS_GROUP - 1);
+        if (r != 0) {
+            scs_wipe(p, SCS_PPS_LEN);
+            return r;
+        }
+        p[grp + PIDPPS_GROUP - 1] = scs_pidpps_check_char(p + grp, PIDPPS_GROUP - 1);
+    }
+    p[SCS_PPS_LEN] = 0;
+    return 0;
+}
+
+int scs_pid_generate(char out[static SCS_PID_LEN + 1])
+{
+    struct scs_pidpps_rng g;
+    int r;
+
+    if ((r = scs_pidpps_rng_init(&g)) != 0) {
+        return r;
+    }
+    r = scs_pid_generate_rng(&g, out);
+    scs_pidpps_rng_free(&g);
+    return r;
+}
+
 int scs_pps_generate(struct scs_secret **out)
 {
+    struct scs_pidpps_rng g;
     struct scs_secret *s;
-    char *p;
+    int r;
 
     *out = NULL;
     if ((s = scs_secret_new(SCS_PPS_LEN)) == NULL) {
         return SCS_ERR_NOMEM;
     }
-    p = (char *)scs_secret_data(s);
-    /* 8 groups of 3 random characters + 1 check: 24 * log2(36) = 124 bits. */
-    for (size_t g = 0; g < SCS_PPS_LEN / PIDPPS_GROUP; g++) {
-        char *grp = p + g * PIDPPS_GROUP;
-        int r = pidpps_random_chars(grp, PIDPPS_GROUP - 1);
-        if (r != 0) {
-            scs_secret_free(s);
-            return r;
-        }
-        grp[PIDPPS_GROUP - 1] = scs_pidpps_check_char(grp, PIDPPS_GROUP - 1);
+    if ((r = scs_pidpps_rng_init(&g)) == 0) {
+        r = scs_pps_generate_rng(&g, s);
+        scs_pidpps_rng_free(&g);
+    }
+    if (r != 0) {
+        scs_secret_free(s);
+        return r;
     }
     *out = s;
     return 0;

@@ -29,6 +29,22 @@ int scs_pid_generate(char out[static SCS_PID_LEN + 1]);
 int scs_pps_generate(struct scs_secret **out);
 
 /*
+ * For bulk generation: one CSPRNG call fills a batch of bytes (kept in a
+ * scs_secret, since PPS characters come from it), and each byte below 252
+ * (7 * 36) gives one uniform alphabet character.  A CSPRNG call per character
+ * (31 per pair) would dominate the cost of a million pairs.
+ */
+struct scs_pidpps_rng {
+    struct scs_secret *bytes;
+    size_t off;
+};
+int scs_pidpps_rng_init(struct scs_pidpps_rng *g);
+void scs_pidpps_rng_free(struct scs_pidpps_rng *g);
+int scs_pid_generate_rng(struct scs_pidpps_rng *g, char out[static SCS_PID_LEN + 1]);
+/* Fill pps, a secret of at least SCS_PPS_LEN bytes (plus the NUL scs_secret keeps). */
+int scs_pps_generate_rng(struct scs_pidpps_rng *g, struct scs_secret *pps);
+
+/*
  * Parse a PID or PPS typed by a person: dashes optional (but if present, every
  * 4 characters), case-insensitive (normalised to upper case).  On error the
  * diagnostic names the character position or the group whose check character

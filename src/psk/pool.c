@@ -35,7 +35,6 @@
 /* A fresh PID collides with a stored one with probability (pool size) / 36^7; this
  * many collisions in a row means something else is wrong. */
 #define PSK_GEN_MAX_RETRIES 64
-#define PSK_RNG_BATCH       4096
 
 static const char *const psk_state_names[SCS_PSK_STATE_COUNT] = {
     [SCS_PSK_AVAILABLE] = "available", [SCS_PSK_ASSIGNED] = "assigned", [SCS_PSK_USED] = "used",
@@ -419,83 +418,6 @@ fail:
     return r;
 }
 
-/*
- * Random alphabet characters for bulk generation.  One CSPRNG call fills a
- * batch; each byte below 252 (= 7 * 36) gives one character, so every
- * character is uniform.  The batch is held in a struct scs_secret because
- * the PPS characters are derived from it.  This replaces a CSPRNG call per
- * character (31 per pair), which dominated the cost of generating a million
- * pairs; the check characters still come from formats/pidpps.
- */
-struct psk_rng {
-    struct scs_secret *bytes;
-    size_t off;
-};
-
-static int rng_init(struct psk_rng *g)
-{
-    g->bytes = scs_secret_new(PSK_RNG_BATCH);
-    g->off = PSK_RNG_BATCH;
-    return g->bytes == NULL ? SCS_ERR_NOMEM : 0;
-}
-
-static void rng_free(struct psk_rng *g)
-{
-    scs_secret_free(g->bytes);
-    g->bytes = NULL;
-}
-
-static int rng_chars(struct psk_rng *g, char *out, size_t n)
-{
-    const uint8_t *b = scs_secret_cdata(g->bytes);
-    size_t i = 0;
-    int r;
-
-    while (i < n) {
-        uint8_t v;
-        if (g->off == PSK_RNG_BATCH) {
-            if ((r = scs_random_bytes(scs_secret_data(g->bytes), PSK_RNG_BATCH)) != 0) {
-                return r;
-            }
-            g->off = 0;
-        }
-        v = b[g->off++];
-        if (v < 252) {
-            v = (uint8_t)(v % 36);
-            /* '0'..'9' then 'A'..'Z' without a table indexed by secret data. */
-            out[i++] = (char)('0' + v + 7 * (v >= 10));
-        }
-    }
-    return 0;
-}
-
-static int gen_pid(struct psk_rng *g, char pid[static SCS_PID_LEN + 1])
-{
-    int r = rng_chars(g, pid, SCS_PID_LEN - 1);
-
-    if (r != 0) {
-        return r;
-    }
-    pid[SCS_PID_LEN - 1] = scs_pidpps_check_char(pid, SCS_PID_LEN - 1);
-    pid[SCS_PID_LEN] = 0;
-    return scs_pid_check(pid, SCS_PID_LEN, NULL);
-}
-
-static int gen_pps(struct psk_rng *g, struct scs_secret *pps)
-{
-    char *s = (char *)scs_secret_data(pps);
-    int r;
-
-    for (size_t grp = 0; grp < SCS_PPS_LEN; grp += 4) {
-        if ((r = rng_chars(g, s + grp, 3)) != 0) {
-            return r;
-        }
-        s[grp + 3] = scs_pidpps_check_char(s + grp, 3);
-    }
-    s[SCS_PPS_LEN] = 0;
-    return scs_pps_check(s, SCS_PPS_LEN, NULL);
-}
-
 /* A generated pair waiting for its batch's insert: only the sealed PPS is kept. */
 struct gen_item {
     char pid[SCS_PID_LEN + 1];
@@ -509,13 +431,16 @@ static int gen_item_cmp(const void *a, const void *b)
 }
 
 /* Fill items[0..n) with fresh pairs, PPS sealed at once, sorted by PID. */
-static int gen_batch(struct scs_pool *p, struct psk_rng *g, struct scs_secret *pps,
+static int gen_batch(struct scs_pool *p, struct scs_pidpps_rng *g, struct scs_secret *pps,
                      struct scs_buf *ct, struct gen_item *items, size_t n)
 {
     int r;
 
     for (size_t i = 0; i < n; i++) {
-        if ((r = gen_pid(g, items[i].pid)) != 0 || (r = gen_pps(g, pps)) != 0 ||
+        if ((r = scs_pid_generate_rng(g, items[i].pid)) != 0 ||
+            (r = scs_pid_check(items[i].pid, SCS_PID_LEN, NULL)) != 0 ||
+            (r = scs_pps_generate_rng(g, pps)) != 0 ||
+            (r = scs_pps_check(scs_secret_str(pps), SCS_PPS_LEN, NULL)) != 0 ||
             (r = psk_pps_seal(p, items[i].pid, scs_secret_str(pps), ct)) != 0) {
             scs_wipe(scs_secret_data(pps), SCS_PPS_LEN);
             return r;
@@ -539,7 +464,7 @@ int scs_pool_generate(struct scs_pool *p, uint64_t n, uint64_t *made)
     struct scs_buf *ct = scs_buf_new(STORE_BLOB_MAX);
     struct gen_item *items = NULL;
     struct store_psk_row row;
-    struct psk_rng g = {0};
+    struct scs_pidpps_rng g = {0};
     uint64_t done = 0;
     int collisions = 0, r;
     char detail[64];
@@ -550,7 +475,7 @@ int scs_pool_generate(struct scs_pool *p, uint64_t n, uint64_t *made)
         goto out;
     }
     items = calloc(n < PSK_GEN_TX_ROWS ? n : PSK_GEN_TX_ROWS, sizeof(*items));
-    if (pps == NULL || ct == NULL || items == NULL || rng_init(&g) != 0) {
+    if (pps == NULL || ct == NULL || items == NULL || scs_pidpps_rng_init(&g) != 0) {
         r = SCS_ERR_NOMEM;
         goto out;
     }
@@ -609,7 +534,7 @@ out:
         log_info("pool: generated %llu pairs", (unsigned long long)done);
     }
     free(items);
-    rng_free(&g);
+    scs_pidpps_rng_free(&g);
     scs_buf_free(ct);
     scs_secret_free(pps);
     return r;
