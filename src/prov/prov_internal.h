@@ -104,6 +104,7 @@ struct prov_engine {
     size_t nchains;
     struct tls_ca *ca; /* the server's CA for device TLS certificates, NULL if none */
     struct prov_engine_stats stats;
+    struct scs_event_timer *sync_timer; /* puts deferred registry writes on disk */
 };
 
 /* Start a session for dev (engine.c has filled rec, prof and the secrets). */

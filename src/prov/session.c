@@ -143,7 +143,8 @@ struct prov_step_def {
      * starts from the first step (reusing the recorded secrets), so the step
      * is for the administrator, and "commit" is the one that matters after a
      * crash (the device may have committed without our seeing the answer).
-     * The secrets and the new PID are recorded by their build functions. */
+     * The secrets and the new PID are recorded by their build functions;
+     * this write puts them on disk (persist_durable). */
     int persist;
 };
 
@@ -170,6 +171,26 @@ static int persist(struct prov_session *s)
         return fail(s, r, "cannot record progress in the registry (%s)", scs_strerror(r));
     }
     return 0;
+}
+
+/*
+ * A durability point: this record and every write before it (the passwords
+ * and the new PSK recorded before they were sent) are on disk when it
+ * returns.  scsd defers the disk for the writes in between (scs_pool_set_
+ * deferred): what the device holds only counts once CommitChanges makes it
+ * permanent, and the commit step is recorded here before that is sent.
+ */
+static int persist_durable(struct prov_session *s)
+{
+    struct scs_pool *p = s->e->pool;
+    int r = scs_pool_durable_begin(p);
+
+    if (r != 0) {
+        return fail(s, r, "cannot make the registry durable (%s)", scs_strerror(r));
+    }
+    r = persist(s);
+    scs_pool_durable_end(p);
+    return r;
 }
 
 static int expect_rv(struct prov_session *s, const struct wsman_response *r, const char *cls,
@@ -869,11 +890,12 @@ static void finish_done(struct prov_session *s)
                        s->prof.configure_tls ? "configured" : "not configured", s->rec.profile,
                        s->rec.fw_version, (unsigned)s->rec.attempts);
     }
-    if (persist(s) != 0) {
+    (void)scs_pool_audit(p, "device-provisioned", s->rec.uuid, detail);
+    /* Last, so that it carries the pair's transition and the audit record to disk. */
+    if (persist_durable(s) != 0) {
         log_error("%s: provisioned, but the registry could not record it: %s", s->rec.uuid,
                   s->error);
     }
-    (void)scs_pool_audit(p, "device-provisioned", s->rec.uuid, detail);
     log_info("%s provisioned (%s)", s->rec.uuid, detail);
 }
 
@@ -969,7 +991,7 @@ static void fsm_fire(struct prov_session *s, enum prov_event ev)
         }
         def = &prov_steps[to];
         (void)snprintf(s->rec.step, sizeof(s->rec.step), "%s", def->name);
-        if (def->persist && persist(s) != 0) {
+        if (def->persist && persist_durable(s) != 0) {
             ev = PROV_EV_FAIL;
             continue;
         }

@@ -774,6 +774,33 @@ int scs_pool_stats(struct scs_pool *p, uint64_t counts[static SCS_PSK_STATE_COUN
     return store_psk_count(p->st, counts, SCS_PSK_STATE_COUNT);
 }
 
+int scs_pool_set_deferred(struct scs_pool *p, int deferred)
+{
+    int r = store_set_durability(p->st, deferred ? STORE_DURABLE_DEFERRED : STORE_DURABLE_EACH);
+    if (r == 0) {
+        p->deferred = deferred != 0;
+    }
+    return r;
+}
+
+int scs_pool_durable_begin(struct scs_pool *p)
+{
+    return p->deferred ? store_set_durability(p->st, STORE_DURABLE_EACH) : 0;
+}
+
+void scs_pool_durable_end(struct scs_pool *p)
+{
+    if (p->deferred && store_set_durability(p->st, STORE_DURABLE_DEFERRED) != 0) {
+        /* Staying in EACH mode is slower, never less safe. */
+        log_warn("store: cannot switch back to deferred durability");
+    }
+}
+
+int scs_pool_sync(struct scs_pool *p)
+{
+    return store_sync(p->st);
+}
+
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail)
 {
     if (event == NULL || *event == 0) {

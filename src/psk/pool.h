@@ -95,6 +95,18 @@ int scs_pool_export_params(struct scs_pool *p, const char *path,
 int scs_pool_import(struct scs_pool *p, const char *path, const struct scs_secret *passphrase,
                     struct scs_import_result *res, struct scs_diag *d);
 
+/* Durability.  By default every write is on disk when it returns.  A caller
+ * that knows its durability points (scsd) may defer: writes then survive a
+ * crash of the process at once, and a power cut once a durable write or
+ * scs_pool_sync() follows them. */
+int scs_pool_set_deferred(struct scs_pool *p, int deferred);
+/* Bracket a write that must be on disk when it returns, together with every
+ * write before it.  Not inside another write's transaction. */
+int scs_pool_durable_begin(struct scs_pool *p);
+void scs_pool_durable_end(struct scs_pool *p);
+/* Put every write so far on disk (cheap when there is none). */
+int scs_pool_sync(struct scs_pool *p);
+
 /* Append a security-relevant event to the audit log (never pass a secret). */
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail);
 /* Visit the audit log in order (tests, a future `scsctl audit`). */

@@ -59,6 +59,16 @@ int store_rollback(struct store *s)
     return s->ops->rollback(s);
 }
 
+int store_set_durability(struct store *s, enum store_durability d)
+{
+    return s->ops->set_durability(s, d);
+}
+
+int store_sync(struct store *s)
+{
+    return s->ops->sync(s);
+}
+
 int store_schema_version(struct store *s, int *version)
 {
     return s->ops->schema_version(s, version);

@@ -124,6 +124,11 @@ struct store_blob_visit {
  *  - psk_set_state is a compare-and-set: SCS_ERR_NOT_FOUND for an unknown
  *    pid, SCS_ERR_STATE when the row is in none of the states in from_mask.
  */
+enum store_durability {
+    STORE_DURABLE_EACH = 0,
+    STORE_DURABLE_DEFERRED,
+};
+
 struct store_ops {
     const char *name;
     /* create = 1: make a new store (SCS_ERR_EXISTS if one is there); else open
@@ -134,6 +139,14 @@ struct store_ops {
     int (*begin)(struct store *s, int immediate);
     int (*commit)(struct store *s);
     int (*rollback)(struct store *s);
+    /* When a commit reaches stable storage: STORE_DURABLE_EACH (the default)
+     * before it returns; STORE_DURABLE_DEFERRED at once for a crash of this
+     * process, for a power cut only at the next commit made in EACH mode or
+     * the next sync.  Earlier commits always become durable no later than a
+     * later one. */
+    int (*set_durability)(struct store *s, enum store_durability d);
+    /* Make every commit so far durable (nothing to do when none is pending). */
+    int (*sync)(struct store *s);
     int (*schema_version)(struct store *s, int *version);
 
     int (*meta_get)(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
@@ -217,6 +230,8 @@ void store_close(struct store *s);
 int store_begin(struct store *s, int immediate);
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
+int store_set_durability(struct store *s, enum store_durability d);
+int store_sync(struct store *s);
 int store_schema_version(struct store *s, int *version);
 int store_meta_get(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
 int store_meta_set(struct store *s, const char *key, const uint8_t *val, size_t len);

@@ -6,7 +6,11 @@
  *  - WAL journal: readers (scsctl list, the server's lookups) never block the
  *    writer and vice versa;
  *  - synchronous=FULL: a committed hand-out (psk_take) must survive a power
- *    cut, or the same pair could be handed out again after a restart;
+ *    cut, or the same pair could be handed out again after a restart.  A
+ *    caller that knows its durability points (scsd) may switch to NORMAL
+ *    (STORE_DURABLE_DEFERRED): in WAL mode a NORMAL commit survives a crash
+ *    of the process at once and reaches the disk with the next FULL commit
+ *    (which syncs the whole log before it) or checkpoint;
  *  - cache_size: see SQLITE_CACHE_PRAGMA;
  *  - busy_timeout: several processes (scsd, scsctl) share the file; a writer
  *    waits for the lock instead of failing at once;
@@ -281,6 +285,8 @@ struct store_sqlite {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT_];
     int in_tx;
+    enum store_durability durability;
+    sqlite3_int64 synced_changes; /* sqlite3_total_changes64() at the last sync */
 };
 
 static struct store_sqlite *sq(struct store *s)
@@ -562,6 +568,56 @@ static int sqlite_rollback(struct store *s)
     }
     q->in_tx = 0;
     return r;
+}
+
+static int sqlite_set_durability(struct store *s, enum store_durability d)
+{
+    struct store_sqlite *q = sq(s);
+    int r;
+
+    if (d != STORE_DURABLE_EACH && d != STORE_DURABLE_DEFERRED) {
+        return SCS_ERR_INVALID_ARG;
+    }
+    if (d == q->durability) {
+        return 0;
+    }
+    if (q->in_tx) {
+        return SCS_ERR_STATE; /* a commit's durability is chosen before it starts */
+    }
+    r = exec_sql(
+        q, d == STORE_DURABLE_EACH ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+        "synchronous");
+    if (r == 0) {
+        q->durability = d;
+    }
+    return r;
+}
+
+static int sqlite_sync(struct store *s)
+{
+    struct store_sqlite *q = sq(s);
+    sqlite3_int64 changes = sqlite3_total_changes64(q->db);
+    int log_frames = -1, copied = -1;
+    int rc;
+
+    if (q->durability == STORE_DURABLE_EACH || changes == q->synced_changes) {
+        return 0;
+    }
+    if (q->in_tx) {
+        return SCS_ERR_STATE;
+    }
+    /* With synchronous=NORMAL a checkpoint syncs the log before it copies
+     * pages back, and the database file after a complete one.  PASSIVE never
+     * waits for readers (scsctl); when one holds frames back the checkpoint
+     * is partial, and the next sync tries again. */
+    rc = sqlite3_wal_checkpoint_v2(q->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        return sq_err(q, rc, "checkpoint");
+    }
+    if (rc == SQLITE_OK && copied == log_frames) {
+        q->synced_changes = changes;
+    }
+    return 0;
 }
 
 static int sqlite_schema_version(struct store *s, int *version)
@@ -1466,6 +1522,8 @@ const struct store_ops store_sqlite_ops = {
     .begin = sqlite_begin,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
+    .set_durability = sqlite_set_durability,
+    .sync = sqlite_sync,
     .schema_version = sqlite_schema_version,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
