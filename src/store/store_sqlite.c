@@ -286,7 +286,9 @@ struct store_sqlite {
     sqlite3_stmt *stmt[ST_COUNT_];
     int in_tx;
     enum store_durability durability;
-    sqlite3_int64 synced_changes; /* sqlite3_total_changes64() at the last sync */
+    /* sqlite3_total_changes64() at the last sync; -1 until the first, since
+     * the count misses the migrations' schema changes made at open. */
+    sqlite3_int64 synced_changes;
 };
 
 static struct store_sqlite *sq(struct store *s)
@@ -479,6 +481,7 @@ static int sqlite_open(const char *location, int create, struct store **out)
         return SCS_ERR_NOMEM;
     }
     q->base.ops = &store_sqlite_ops;
+    q->synced_changes = -1;
     rc = sqlite3_open_v2(location, &q->db, flags, NULL);
     if (rc != SQLITE_OK) {
         r = sq_err(q, rc, "open");

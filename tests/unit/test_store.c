@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -330,6 +331,76 @@ static void test_meta_and_audit(void **state)
     assert_string_equal(a.last_detail, "");
 }
 
+/* Rows with key k in the meta table of a copy of the database file alone
+ * (without its -wal): what a checkpoint has put into the file itself. */
+static int meta_rows_in_file_copy(const struct fixture *f, const char *k)
+{
+    char copy[160], cmd[700];
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    int n;
+
+    snprintf(copy, sizeof(copy), "%s/copy.db", f->dir);
+    snprintf(cmd, sizeof(cmd), "rm -f %s %s-wal && cp %s %s", copy, copy, f->db, copy);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(sqlite3_open(copy, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM meta WHERE key = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static void test_deferred_durability(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t val[16];
+    size_t len = 0;
+    pid_t pid;
+    int status = 0;
+
+    assert_int_equal(store_set_durability(f->st, (enum store_durability)7), SCS_ERR_INVALID_ARG);
+    assert_int_equal(store_begin(f->st, 0), 0);
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_DEFERRED), SCS_ERR_STATE);
+    assert_int_equal(store_rollback(f->st), 0);
+
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_DEFERRED), 0);
+    assert_int_equal(store_sync(f->st), 0); /* the schema, into the file */
+    assert_int_equal(store_meta_set(f->st, "k", (const uint8_t *)"v", 1), 0);
+    /* A deferred commit is in the log only ... */
+    assert_int_equal(meta_rows_in_file_copy(f, "k"), 0);
+    /* ... until a sync checkpoints it into the file; a second one has nothing to do. */
+    assert_int_equal(store_sync(f->st), 0);
+    assert_int_equal(meta_rows_in_file_copy(f, "k"), 1);
+    assert_int_equal(store_sync(f->st), 0);
+
+    /* A deferred commit survives its process dying without closing the store. */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *s = NULL;
+        if (store_open("sqlite", f->db, 0, &s) != 0 ||
+            store_set_durability(s, STORE_DURABLE_DEFERRED) != 0 ||
+            store_meta_set(s, "crash", (const uint8_t *)"yes", 3) != 0) {
+            _exit(1);
+        }
+        _exit(0); /* no store_close: no checkpoint, no sync */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(store_meta_get(f->st, "crash", val, sizeof(val), &len), 0);
+    assert_int_equal(len, 3);
+    assert_memory_equal(val, "yes", 3);
+
+    /* Back to EACH: commits need no sync. */
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_EACH), 0);
+    assert_int_equal(store_sync(f->st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_take_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_durability, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
