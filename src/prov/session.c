@@ -130,6 +130,7 @@ struct prov_session {
     int issued_fp_set;
     uint32_t ta0;
     int otp_checked;
+    int secrets_ready; /* prepare_secrets() has recorded them durably */
     char error[256];
 };
 
@@ -143,8 +144,8 @@ struct prov_step_def {
      * starts from the first step (reusing the recorded secrets), so the step
      * is for the administrator, and "commit" is the one that matters after a
      * crash (the device may have committed without our seeing the answer).
-     * The secrets and the new PID are recorded by their build functions;
-     * this write puts them on disk (persist_durable). */
+     * The secrets and the new PID are recorded, on disk, by
+     * prepare_secrets() before the first of them is sent. */
     int persist;
 };
 
@@ -256,7 +257,7 @@ static int device_secret(struct prov_session *s, const char *name, int random_ok
         }
     }
     /* Recorded BEFORE the device sees it: a crash right after sending must not
-     * leave a device with a password nobody knows. */
+     * leave a device with a password nobody knows (on disk: prepare_secrets). */
     r = scs_device_secret_set(p, s->rec.uuid, name, v);
     if (r != 0) {
         scs_secret_free(v);
@@ -461,11 +462,47 @@ static int handle_setup_get(struct prov_session *s, const struct wsman_response 
     return 0;
 }
 
-static int build_mebx(struct prov_session *s, struct scs_buf *out)
+static int new_psk(struct prov_session *s);
+
+/*
+ * Every secret this session will give the device, chosen and recorded before
+ * the first of them is sent: the MEBx and admin passwords (a retry reuses the
+ * recorded ones) and the new PSK pair (assigned to the device, its PID in
+ * device.new_pid).  One durable write then puts them all on disk: a device
+ * may keep a password or adopt a PSK before CommitChanges, so none may exist
+ * only in memory or only in a deferred write when it is sent.
+ */
+static int prepare_secrets(struct prov_session *s)
 {
     int r;
-    if (s->mebx_pw == NULL && (r = device_secret(s, "mebx_password", s->prof.mebx_password_random,
-                                                 "mebx_password", &s->mebx_pw)) != 0) {
+
+    if (s->secrets_ready) {
+        return 0;
+    }
+    if (applies_mebx(s) && s->mebx_pw == NULL &&
+        (r = device_secret(s, "mebx_password", s->prof.mebx_password_random, "mebx_password",
+                           &s->mebx_pw)) != 0) {
+        return r;
+    }
+    if (s->admin_pw == NULL &&
+        (r = device_secret(s, "admin_password", s->prof.admin_password_random, "admin_password",
+                           &s->admin_pw)) != 0) {
+        return r;
+    }
+    if (applies_psk(s) && s->new_pps == NULL && (r = new_psk(s)) != 0) {
+        return r;
+    }
+    if ((r = persist_durable(s)) != 0) {
+        return r;
+    }
+    s->secrets_ready = 1;
+    return 0;
+}
+
+static int build_mebx(struct prov_session *s, struct scs_buf *out)
+{
+    int r = prepare_secrets(s);
+    if (r != 0) {
         return r;
     }
     return wsman_amt_set_mebx_password(s->wb, scs_secret_str(s->mebx_pw), out);
@@ -479,11 +516,9 @@ static int handle_mebx(struct prov_session *s, const struct wsman_response *r)
 static int build_admin(struct prov_session *s, struct scs_buf *out)
 {
     char digest[WSMAN_AMT_DIGEST_B64_LEN + 1];
-    int r;
+    int r = prepare_secrets(s);
 
-    if (s->admin_pw == NULL &&
-        (r = device_secret(s, "admin_password", s->prof.admin_password_random, "admin_password",
-                           &s->admin_pw)) != 0) {
+    if (r != 0) {
         return r;
     }
     r = wsman_amt_digest_password("admin", s->rec.realm, scs_secret_str(s->admin_pw), digest);
@@ -765,18 +800,17 @@ static int new_psk(struct prov_session *s)
     s->new_pps = taken[0].pps;
     taken[0].pps = NULL;
     scs_pool_entries_free(taken, 1);
-    /* Recorded BEFORE the device sees it (the pair is already assigned to us). */
-    return persist(s);
+    return 0; /* device.new_pid is written by prepare_secrets() */
 }
 
 static int build_set_psk(struct prov_session *s, struct scs_buf *out)
 {
-    int r;
-    if (s->new_pps == NULL && (r = new_psk(s)) != 0) {
+    int r = prepare_secrets(s);
+    if (r != 0) {
         return r;
     }
-    if (scs_secret_len(s->new_pps) != SCS_PPS_LEN) {
-        return fail(s, SCS_ERR_INTERNAL, "the new PPS has the wrong length");
+    if (s->new_pps == NULL || scs_secret_len(s->new_pps) != SCS_PPS_LEN) {
+        return fail(s, SCS_ERR_INTERNAL, "no new PPS of the right length to send");
     }
     return wsman_amt_set_tls_psk(s->wb, (const uint8_t *)s->rec.new_pid,
                                  scs_secret_cdata(s->new_pps), out);
