@@ -50,6 +50,10 @@ stop_sim() {
 }
 
 devices_json() { "$REGTOOL" -d "$D" devices; }
+# The audit log through scsctl's JSON, a row per line: id time event subject detail.
+audit_text() {
+  "$SCSCTL" -d "$D" audit --json | jq -r '.[] | "\(.id) \(.time) \(.event) \(.subject) \(.detail)"'
+}
 sim_json() { "$AMTSIM" -d "$S" status --json; }
 
 # count_state STATE: devices in the registry in that state.

@@ -40,7 +40,7 @@ assert_eq "$(field "${U[2]}" state)" refused "no OTP recorded: registry"
 assert_contains "$(field "${U[2]}" last_error)" "none is recorded" "no OTP recorded"
 assert_eq "$(sim_field "${U[2]}" admin_password_changed)" false "no OTP: admin password"
 
-AUDIT=$("$REGTOOL" -d "$D" audit)
+AUDIT=$(audit_text)
 assert_contains "$AUDIT" "otp-mismatch ${U[1]}" "audit: mismatch"
 assert_contains "$AUDIT" "device-refused ${U[1]}" "audit: refused"
 assert_not_contains "$AUDIT" "Otp-Right-2024" "audit"

@@ -16,11 +16,12 @@ e2e_init 10
 bash "$SCS_TESTS/integration/make-test-pki.sh" "$T/pki" scs.test >/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 30 \
   -subj /CN=scs-e2e-ca 2>/dev/null
-"$REGTOOL" -d "$D" ca-set "$T/ca.crt" "$T/ca.key"
-"$REGTOOL" -d "$D" cert-add test-chain "$T/pki/leaf-oid-chain.pem" "$T/pki/leaf-oid.key" scs.test
+"$SCSCTL" -d "$D" ca import --cert "$T/ca.crt" --key "$T/ca.key" >/dev/null
+"$SCSCTL" -d "$D" cert add --name test-chain --chain "$T/pki/leaf-oid-chain.pem" \
+  --key "$T/pki/leaf-oid.key" >/dev/null
 # Features too: host name amt-<8 hex of the UUID>, domain, SOL+IDER, user consent for KVM only.
-"$REGTOOL" -d "$D" profile default configure_tls=1 redirection=3 user_consent=1 \
-  hostname_template=amt-%u domain=scs.test
+"$SCSCTL" -d "$D" profile set default --tls on --redirection SOL,IDER --user-consent kvm \
+  --hostname-template amt-%u --domain scs.test >/dev/null
 ROOT=$(cat "$T/pki/root.sha256")
 OTHER=$(cat "$T/pki/other-root.sha256")
 # Devices 1-3 fit; 4 has the wrong suffix; 5 trusts only another root; 6 is a
@@ -83,7 +84,7 @@ assert_eq "$(field "$u" state)" refused "unknown PID: registry state"
 assert_contains "$(field "$u" last_error)" "unknown PID" "unknown PID: last_error"
 assert_eq "$(sim_field "$u" provisioning_state)" in "unknown PID: simulator state"
 
-AUDIT=$("$REGTOOL" -d "$D" audit)
+AUDIT=$(audit_text)
 assert_eq "$(grep -c 'device-provisioned' <<<"$AUDIT")" 3 "audit: provisioned"
 assert_contains "$AUDIT" "device-refused $(uuid_at 5) no provisioning certificate" "audit: root"
 assert_contains "$AUDIT" "device-refused $(uuid_at 6) unknown PID" "audit: PID"

@@ -12,7 +12,7 @@ e2e_init 40
 "$SCSCTL" -d "$D" usb create --count 8 --out "$T/usb.bin" >/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 30 \
   -subj /CN=scs-e2e-ca 2>/dev/null
-"$REGTOOL" -d "$D" ca-set "$T/ca.crt" "$T/ca.key"
+"$SCSCTL" -d "$D" ca import --cert "$T/ca.crt" --key "$T/ca.key" >/dev/null
 # One create: each device takes the next record of the USB file.
 "$AMTSIM" -d "$S" create -n 8 --mode psk --usb "$T/usb.bin" --base-address "$NET.1" >/dev/null
 # Devices .6-.8 get the "tls" profile (registry row made before their first Hello).
@@ -58,7 +58,7 @@ for u in $TLS_UUIDS; do
   # The device now serves a certificate from the server's CA: Digest over TLS.
   assert_eq "$(wsman_digest "https://$addr:$DEV_PORT/wsman" "$pw" -k)" 200 "$u: Digest over TLS"
 done
-assert_contains "$("$REGTOOL" -d "$D" audit)" "device-provisioned" "audit"
+assert_contains "$(audit_text)" "device-provisioned" "audit"
 # No secret in either log: no device's admin password, no PPS (raw or dashed).
 LOGS=$(cat "$T/scsd.log" "$T/sim.log")
 for u in $(sim_uuids); do

@@ -39,7 +39,7 @@ kill -0 "$SCSD_PID" 2>/dev/null && pass || fail "scsd is not running"
 assert_eq "$(grep -c 'provisioning engine ready' "$T/scsd.log")" 1 "scsd started once"
 assert_contains "$(cat "$T/scsd.log")" "reloaded configuration, certificates and profiles" "reload"
 assert_eq "$(sim_field "$U" provisioning_state)" post "simulator state"
-assert_contains "$("$REGTOOL" -d "$D" audit)" "device-provisioned $U pki; certificate corp" "audit"
+assert_contains "$(audit_text)" "device-provisioned $U pki; certificate corp" "audit"
 stop_sim
 stop_scsd
 finish

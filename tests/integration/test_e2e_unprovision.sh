@@ -17,9 +17,10 @@ e2e_init 20
 bash "$SCS_TESTS/integration/make-test-pki.sh" "$T/pki" scs.test >/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 30 \
   -subj /CN=scs-e2e-ca 2>/dev/null
-"$REGTOOL" -d "$D" ca-set "$T/ca.crt" "$T/ca.key"
-"$REGTOOL" -d "$D" cert-add test-chain "$T/pki/leaf-oid-chain.pem" "$T/pki/leaf-oid.key" scs.test
-"$REGTOOL" -d "$D" profile tls configure_tls=1
+"$SCSCTL" -d "$D" ca import --cert "$T/ca.crt" --key "$T/ca.key" >/dev/null
+"$SCSCTL" -d "$D" cert add --name test-chain --chain "$T/pki/leaf-oid-chain.pem" \
+  --key "$T/pki/leaf-oid.key" >/dev/null
+"$SCSCTL" -d "$D" profile set tls --tls on >/dev/null
 # One create: A and C take records 1 and 2 of the USB file.
 "$AMTSIM" -d "$S" create -n 2 --mode psk --usb "$T/usb.bin" --base-address "$NET.1" >/dev/null
 "$AMTSIM" -d "$S" create -n 1 --mode pki --dns-suffix scs.test \
@@ -28,7 +29,7 @@ uuid_at() { sim_json | tr '{' '\n' | grep "\"index\":$1," | grep -o '"uuid":"[^"
 A=$(uuid_at 1)
 C=$(uuid_at 2)
 B=$(uuid_at 3)
-"$REGTOOL" -d "$D" assign "$B" tls
+"$SCSCTL" -d "$D" device profile "$B" tls >/dev/null
 
 # served_fp ADDR: SHA-256 of the certificate the device serves on its TLS port.
 served_fp() {
@@ -65,7 +66,7 @@ sleep 0.5
 expect_exit 3 unprov "$B"
 assert_contains "$ERR" "was not unprovisioned: the device answered Unprovision with a fault"
 assert_eq "$(field "$B" state)" provisioned "B after a refused unprovision"
-assert_contains "$("$REGTOOL" -d "$D" audit)" "unprovision-failed $B" "audit: refusal"
+assert_contains "$(audit_text)" "unprovision-failed $B" "audit: refusal"
 "$AMTSIM" -d "$S" fault "$B" clear >/dev/null
 sleep 0.5
 
@@ -80,7 +81,7 @@ for u in "$A" "$B"; do
   assert_eq "$(sim_field "$u" admin_password_changed)" false "$u: admin password reset"
 done
 assert_eq "$(field "$A" pid)" "$HELD_A" "A: the pair it holds is now the one it comes with"
-AUDIT=$("$REGTOOL" -d "$D" audit)
+AUDIT=$(audit_text)
 assert_contains "$AUDIT" "device-unprovisioned $A was provisioned; Unprovision(1) over HTTP" "audit A"
 assert_contains "$AUDIT" "device-unprovisioned $B was provisioned; Unprovision(1) over TLS" "audit B"
 
@@ -127,7 +128,7 @@ assert_eq "$(sim_field "$C" provisioning_state)" in "C: not provisioned again"
 # Its recorded password no longer opens it, and it cannot be reached as provisioned.
 expect_exit 5 unprov "$C"
 assert_contains "$ERR" "$C was not unprovisioned: cannot reach the device"
-assert_contains "$("$REGTOOL" -d "$D" audit)" "unprovision-failed $C" "audit: C unreachable"
+assert_contains "$(audit_text)" "unprovision-failed $C" "audit: C unreachable"
 expect_exit 0 "$SCSCTL" -d "$D" device unprovision "$C" --mark-only
 assert_contains "$OUT" "marked $C unprovisioned (was provisioned)"
 wait_until 90 state_is "$C" provisioned || fail "C not provisioned again: $(devices_json)"
