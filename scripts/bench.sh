@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Run every benchmark program in BUILD/bin (bench_*) and print what it prints.
-# BENCH_N shrinks the PSK benchmark (default 1,000,000 pairs).
+# Run every benchmark and print what it prints (benchmarks never fail on
+# timings): the programs in BUILD/bin (bench_*), then the fleet benchmarks
+# that drive real processes (bench/bench_provision.sh: scsd provisioning PSK,
+# PKI and PKI+TLS fleets of amtsim devices; bench/bench_amtsim.sh: one amtsim
+# process with 1,000 devices).  BENCH_N shrinks the PSK benchmark (default
+# 1,000,000 pairs); BENCH_PSK, BENCH_PKI, BENCH_TLS size the fleets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -16,3 +20,7 @@ if [ "$ran" = 0 ]; then
   echo "bench: no bench_* programs in $build/bin (build first)" >&2
   exit 1
 fi
+echo "== bench_provision.sh"
+bash bench/bench_provision.sh "$build"
+echo "== bench_amtsim.sh"
+bash bench/bench_amtsim.sh "$build/bin"
