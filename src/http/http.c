@@ -34,6 +34,7 @@ struct http_client {
 struct http_session {
     struct http_client *client;
     CURL *easy;
+    CURLSH *share; /* this session's own DNS cache */
     struct tls_session *tls;
     enum http_auth auth;
     int digest_on;
@@ -319,6 +320,24 @@ static void check_done(struct http_client *c)
 
 /* ---- sessions ----------------------------------------------------------- */
 
+/* A DNS cache for one session only.  After every transfer libcurl 7.88
+ * prunes its DNS cache by walking every entry (Curl_hostcache_prune from
+ * multi_done); the multi handle's cache keeps each device's address for 60 s,
+ * so with a fleet in flight every request walked a thousand entries.  A
+ * private cache holds one host.  (Sharing CURL_LOCK_DATA_CONNECT as well
+ * would also end libcurl's walk of the whole connection cache in
+ * curl_multi_remove_handle, but each shared connection cache carries a
+ * hidden easy handle of about 5.5 KiB, and memory is the tighter budget.) */
+static CURLSH *new_private_share(void)
+{
+    CURLSH *sh = curl_share_init();
+    if (sh != NULL && curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        (void)curl_share_cleanup(sh);
+        sh = NULL;
+    }
+    return sh;
+}
+
 static int valid_host(const char *h)
 {
     size_t n = 0;
@@ -372,6 +391,7 @@ int http_session_new(struct http_client *c, const struct http_options *o, struct
     s->max_response = o->max_response != 0 ? o->max_response : HTTP_RESPONSE_MAX;
     s->use_get = o->use_get;
     s->easy = curl_easy_init();
+    s->share = new_private_share();
     s->resp = scs_buf_new(s->max_response);
     if (o->username != NULL) {
         s->username = strdup(o->username);
@@ -388,12 +408,13 @@ int http_session_new(struct http_client *c, const struct http_options *o, struct
         }
         s->headers = h;
     }
-    if (s->easy == NULL || s->resp == NULL || s->headers == NULL ||
+    if (s->easy == NULL || s->share == NULL || s->resp == NULL || s->headers == NULL ||
         (o->username != NULL && s->username == NULL) ||
         (o->password != NULL && s->password == NULL)) {
         http_session_free(s);
         return SCS_ERR_NOMEM;
     }
+    cc |= curl_easy_setopt(s->easy, CURLOPT_SHARE, s->share);
     cc |= curl_easy_setopt(s->easy, CURLOPT_URL, url);
     cc |= curl_easy_setopt(s->easy, CURLOPT_PRIVATE, (void *)s);
     cc |= curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -414,6 +435,10 @@ int http_session_new(struct http_client *c, const struct http_options *o, struct
     /* AMT answers are a few KiB: a small receive buffer keeps thousands of
      * sessions in flight cheap (libcurl's default is 16 KiB per handle). */
     cc |= curl_easy_setopt(s->easy, CURLOPT_BUFFERSIZE, 4096L);
+    /* libcurl copies every HTTPS request into an upload buffer held for the
+     * whole transfer, 64 KiB by default; WS-Man requests are a few KiB, and
+     * a bigger one is still sent, in 16 KiB pieces.  16 KiB is curl's minimum. */
+    cc |= curl_easy_setopt(s->easy, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
     if (o->tls != NULL) {
         /* The profile in src/tls decides what to verify: nothing (PSK), record the
          * fingerprint (provisioning) or pin it; curl's own CA check stays off. */
@@ -421,6 +446,9 @@ int http_session_new(struct http_client *c, const struct http_options *o, struct
         cc |= curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYHOST, 0L);
         cc |= curl_easy_setopt(s->easy, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
         cc |= curl_easy_setopt(s->easy, CURLOPT_SSL_CTX_DATA, (void *)s);
+        /* A session makes one connection and keeps it; a resumed TLS session
+         * would skip the profile's checks (no certificate, no fingerprint). */
+        cc |= curl_easy_setopt(s->easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     }
     if (cc != CURLE_OK) {
         http_session_free(s);
@@ -445,6 +473,10 @@ void http_session_free(struct http_session *s)
     }
     if (s->easy != NULL) {
         curl_easy_cleanup(s->easy);
+    }
+    /* After the easy handle: the share is in use until then. */
+    if (s->share != NULL) {
+        (void)curl_share_cleanup(s->share);
     }
     curl_slist_free_all(s->headers);
     scs_buf_free(s->req);
@@ -510,8 +542,9 @@ const char *http_session_server_header(const struct http_session *s)
 int http_session_set_last(struct http_session *s)
 {
     /* The connection of a finished session would otherwise idle in the multi
-     * handle's cache, where libcurl checks every cached connection for
-     * liveness: with thousands of devices that walk dominates. */
+     * handle's cache, where libcurl walks every cached connection (liveness
+     * checks, and on each curl_multi_remove_handle()): with thousands of
+     * devices those walks grow with the fleet. */
     return curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK ? 0 : SCS_ERR_INTERNAL;
 }
 
