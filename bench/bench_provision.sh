@@ -49,8 +49,18 @@ run_fleet() {
   sp=$!
   pids+=("$sp")
   done_n=0
+  max_sessions=0
+  max_conns=0
   for ((i = 0; i < 3000; i++)); do
-    done_n=$("$B/prov_regtool" -d "$dir/scs" devices | { grep -o '"state":"provisioned"' || true; } | wc -l)
+    devs=$("$B/prov_regtool" -d "$dir/scs" devices)
+    done_n=$(grep -o '"state":"provisioned"' <<<"$devs" | wc -l || true)
+    # Sessions in flight: registry rows in state provisioning (queued for a
+    # connection slot or connected); connections: scsd's established TCP
+    # connections to the devices' TLS port.
+    cur=$(grep -o '"state":"provisioning"' <<<"$devs" | wc -l || true)
+    [ "$cur" -gt "$max_sessions" ] && max_sessions=$cur
+    cur=$(ss -Htn state established "( dport = :$dp )" 2>/dev/null | wc -l || true)
+    [ "$cur" -gt "$max_conns" ] && max_conns=$cur
     [ "$done_n" -ge "$n" ] && break
     sleep 0.2
   done
@@ -64,6 +74,8 @@ run_fleet() {
   printf '%-22s %5s/%-5s provisioned  wall %7.2f s  scsd CPU %8.1f ms (%6.3f ms/device, target < %s ms)  peak RSS %6.1f MiB (target < 64 MiB for 1000 in flight)\n' \
     "$name" "$done_n" "$n" "$(echo "$t1 - $t0" | bc)" "$cpu" "$(echo "scale=4; $cpu / $n" | bc)" \
     "$target" "$(echo "scale=1; $hwm / 1024" | bc)"
+  printf '%-22s in flight at most (sampled every 0.2 s): %s sessions, %s TLS connections\n' \
+    "" "$max_sessions" "$max_conns"
 }
 
 prep_common() {

@@ -19,6 +19,7 @@ struct scsd_config {
     unsigned nlisten;
     unsigned device_port;       /* TLS port the server connects back to (16993) */
     unsigned max_sessions;      /* provisioning sessions in flight */
+    unsigned max_connecting;    /* of those, opening their connection (TLS handshake) */
     unsigned session_timeout_s; /* a whole session */
     unsigned request_timeout_s; /* one WS-Man request */
     unsigned retry_backoff_s;   /* ignore Hellos from a device this long after a failed session */

@@ -281,6 +281,7 @@ int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct
         (r = http_client_new(e->loop, &e->http)) != 0 || (r = load_material(e)) != 0 ||
         (r = scs_event_timer_new(e->loop, on_sync_timer, e, &e->sync_timer)) != 0 ||
         (r = scs_event_timer_arm(e->sync_timer, PROV_SYNC_INTERVAL_MS)) != 0 ||
+        (r = scs_event_timer_new(e->loop, prov_session_admit_waiting, e, &e->admit_timer)) != 0 ||
         (r = scs_pool_set_deferred(pool, 1)) != 0) {
         prov_engine_free(e);
         return r;
@@ -320,6 +321,8 @@ void prov_engine_free(struct prov_engine *e)
         }
         free(e->buckets);
     }
+    /* After the sessions, which may arm it as they go. */
+    scs_event_timer_free(e->admit_timer);
     if (e->sync_timer != NULL) {
         /* Everything written so far goes to disk before the store is closed. */
         scs_event_timer_free(e->sync_timer);
@@ -341,6 +344,9 @@ int prov_engine_reload(struct prov_engine *e, const struct scsd_config *cfg)
         return r;
     }
     e->cfg = *cfg;
+    if (e->wait_head != NULL) {
+        (void)scs_event_timer_arm(e->admit_timer, 0); /* max_connecting may have grown */
+    }
     return 0;
 }
 

@@ -105,6 +105,11 @@ struct prov_engine {
     struct tls_ca *ca; /* the server's CA for device TLS certificates, NULL if none */
     struct prov_engine_stats stats;
     struct scs_event_timer *sync_timer; /* puts deferred registry writes on disk */
+    /* Sessions whose first request (TCP connect, TLS handshake) is under way,
+     * and the sessions waiting for a turn (session.c, cfg.max_connecting). */
+    unsigned connecting;
+    struct prov_session *wait_head, *wait_tail;
+    struct scs_event_timer *admit_timer; /* starts waiting sessions from the loop */
 };
 
 /* Start a session for dev (engine.c has filled rec, prof and the secrets). */
@@ -119,6 +124,8 @@ struct prov_session_args {
     const struct prov_chain *chain;
 };
 int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_session_args *a);
+/* Start waiting sessions while connection slots are free (the admit timer). */
+void prov_session_admit_waiting(void *engine);
 /* Abort a running session without recording anything (engine shutdown). */
 void prov_session_free(struct prov_session *s);
 /* Called by session.c when a session has ended and been freed. */

@@ -131,6 +131,9 @@ struct prov_session {
     uint32_t ta0;
     int otp_checked;
     int secrets_ready; /* prepare_secrets() has recorded them durably */
+    int connecting;    /* holds one of the engine's connection slots */
+    int waiting;       /* in the engine's queue for one */
+    struct prov_session *wait_next;
     char error[256];
 };
 
@@ -1070,6 +1073,67 @@ static void describe_transport_error(struct prov_session *s, int err, long statu
     }
 }
 
+/*
+ * Connection slots.  A session's first request opens its TCP connection and
+ * runs the TLS handshake, the costliest part of a session in CPU and memory
+ * (OpenSSL's handshake buffers): when a fleet says Hello at once, a thousand
+ * handshakes would run side by side and all hold those buffers.  At most
+ * max_connecting sessions are in that phase; the others are in flight but
+ * wait their turn, in Hello order, with their session deadline running.
+ */
+
+static void admit(struct prov_session *s)
+{
+    s->connecting = 1;
+    s->e->connecting++;
+    fsm_fire(s, PROV_EV_OK); /* may end and free s */
+}
+
+static void release_connection_slot(struct prov_session *s)
+{
+    struct prov_engine *e = s->e;
+
+    if (!s->connecting) {
+        return;
+    }
+    s->connecting = 0;
+    e->connecting--;
+    if (e->wait_head != NULL) {
+        (void)scs_event_timer_arm(e->admit_timer, 0);
+    }
+}
+
+static void unlink_waiting(struct prov_session *s)
+{
+    struct prov_engine *e = s->e;
+    struct prov_session **pp = &e->wait_head;
+    struct prov_session *prev = NULL;
+
+    while (*pp != NULL && *pp != s) {
+        prev = *pp;
+        pp = &(*pp)->wait_next;
+    }
+    if (*pp == s) {
+        *pp = s->wait_next;
+        if (e->wait_tail == s) {
+            e->wait_tail = prev;
+        }
+    }
+    s->wait_next = NULL;
+    s->waiting = 0;
+}
+
+void prov_session_admit_waiting(void *engine)
+{
+    struct prov_engine *e = engine;
+
+    while (e->wait_head != NULL && e->connecting < e->cfg.max_connecting) {
+        struct prov_session *s = e->wait_head;
+        unlink_waiting(s);
+        admit(s);
+    }
+}
+
 static void on_response(struct http_session *hs, int err, long status, const uint8_t *body,
                         size_t len, void *arg)
 {
@@ -1080,6 +1144,7 @@ static void on_response(struct http_session *hs, int err, long status, const uin
     int rc;
 
     (void)hs;
+    release_connection_slot(s); /* connected (or failed to): the next one may start */
     if (err != 0) {
         describe_transport_error(s, err, status);
         fsm_fire(s, PROV_EV_FAIL);
@@ -1124,6 +1189,10 @@ void prov_session_free(struct prov_session *s)
     if (s == NULL) {
         return;
     }
+    if (s->waiting) {
+        unlink_waiting(s);
+    }
+    release_connection_slot(s);
     http_session_free(s->http);
     tls_session_free(s->tls);
     wsman_builder_free(s->wb);
@@ -1194,7 +1263,17 @@ int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_
              s->peer, scs_prov_path_name(s->rec.path), s->prof.name,
              s->chain != NULL ? ", certificate " : "",
              s->chain != NULL ? s->chain->entry.name : "");
-    /* The first step runs from the loop, not from inside the Hello callback. */
-    fsm_fire(s, PROV_EV_OK);
+    if (e->connecting < e->cfg.max_connecting && e->wait_head == NULL) {
+        admit(s);
+        return 0;
+    }
+    log_debug("%s waits for a connection slot (%u connecting)", s->rec.uuid, e->connecting);
+    s->waiting = 1;
+    if (e->wait_tail != NULL) {
+        e->wait_tail->wait_next = s;
+    } else {
+        e->wait_head = s;
+    }
+    e->wait_tail = s;
     return 0;
 }

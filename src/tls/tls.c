@@ -999,6 +999,9 @@ int tls_session_apply(struct tls_session *s, void *ssl_ctx)
         return SCS_ERR_CRYPTO;
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
+    /* A provisioning connection idles while the device works on each request:
+     * no 2 x 16 KiB record buffers held meanwhile, times a fleet in flight. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     switch (s->mode) {
     case TLS_MODE_PSK:
         if (SSL_CTX_set_cipher_list(ctx, TLS_PSK_CIPHERS) != 1) {

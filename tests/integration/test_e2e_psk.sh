@@ -21,8 +21,11 @@ TLS_UUIDS=$(sim_json | tr '{' '\n' | grep "\"address\":\"$NET.[6-8]\"" |
   grep -o '"uuid":"[^"]*"' | cut -d'"' -f4)
 for u in $TLS_UUIDS; do "$SCSCTL" -d "$D" device profile "$u" tls >/dev/null; done
 
+# One connection slot, and devices that take 100 ms per answer: sessions queue
+# for their TLS connection (max_connecting) and must all get through.
+for i in $(seq 1 8); do "$AMTSIM" -d "$S" fault "$i" delay 100 >/dev/null; done
 # Debug level: the check at the end covers everything scsd can log.
-start_scsd --log-level debug
+start_scsd --log-level debug -o max_connecting=1
 start_sim
 
 if ! wait_state 8 provisioned 60; then
@@ -30,6 +33,7 @@ if ! wait_state 8 provisioned 60; then
   e2e_logs
 fi
 assert_eq "$(count_sim provisioning_state '"post"')" 8 "simulated devices post-provisioned"
+assert_contains "$(cat "$T/scsd.log")" "waits for a connection slot (1 connecting)" "sessions queued"
 assert_eq "$(scsctl_count provisioned)" 8 "scsctl device list --json: provisioned"
 assert_eq "$(count_sim admin_password_changed true)" 8 "admin passwords set"
 assert_eq "$(count_sim mebx_password_changed true)" 8 "MEBx passwords set"

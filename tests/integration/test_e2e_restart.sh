@@ -13,7 +13,8 @@ e2e_init 100
 # Slow devices (150 ms per answer) so that the kill lands inside sessions.
 for i in $(seq 1 $N); do "$AMTSIM" -d "$S" fault "$i" delay 150 >/dev/null; done
 start_sim
-start_scsd
+# Few connection slots: the kill also hits sessions still waiting for one.
+start_scsd -o max_connecting=4
 # Sessions take ~2 s each at this delay; kill once they are well under way.
 wait_state 10 provisioning 30 || fail "sessions never started"
 sleep 0.8
