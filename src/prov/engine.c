@@ -235,12 +235,11 @@ static int count_interrupted(void *arg, const struct scs_device *d)
 
 /*
  * Registry writes and the disk.  Syncing every write cost most of scsd's CPU
- * (about nine per device).  The engine defers them (scs_pool_set_deferred)
- * and syncs at the points that matter: in session.c the commit step is
- * recorded durably before CommitChanges is sent, which carries the secrets
- * recorded before they were sent, and the provisioned record is durable.
- * Everything else (refusals, failures, their audit records) reaches the disk
- * within PROV_SYNC_INTERVAL_MS.
+ * (about nine per device).  The engine defers them (scs_pool_set_deferred);
+ * a session makes one write durable, the one that records every secret it
+ * will send before the first is sent (session.c, prepare_secrets), and
+ * everything else (steps, final states, audit records) reaches the disk
+ * within PROV_SYNC_INTERVAL_MS, and at shutdown.
  */
 #define PROV_SYNC_INTERVAL_MS 1000
 

@@ -148,7 +148,8 @@ struct prov_step_def {
      * is for the administrator, and "commit" is the one that matters after a
      * crash (the device may have committed without our seeing the answer).
      * The secrets and the new PID are recorded, on disk, by
-     * prepare_secrets() before the first of them is sent. */
+     * prepare_secrets() before the first of them is sent: the only write a
+     * session makes durable at once. */
     int persist;
 };
 
@@ -178,11 +179,12 @@ static int persist(struct prov_session *s)
 }
 
 /*
- * A durability point: this record and every write before it (the passwords
- * and the new PSK recorded before they were sent) are on disk when it
- * returns.  scsd defers the disk for the writes in between (scs_pool_set_
- * deferred): what the device holds only counts once CommitChanges makes it
- * permanent, and the commit step is recorded here before that is sent.
+ * The durability point of a session (prepare_secrets): this record and every
+ * write before it are on disk when it returns.  scsd defers the disk for all
+ * other writes (scs_pool_set_deferred; the engine syncs them within a
+ * second): they survive a crash of scsd at once, and what a power cut could
+ * take (a step name, the final state of a device whose secrets are on disk,
+ * an audit record) leaves nothing a device holds unknown to us.
  */
 static int persist_durable(struct prov_session *s)
 {
@@ -928,8 +930,7 @@ static void finish_done(struct prov_session *s)
                        s->rec.fw_version, (unsigned)s->rec.attempts);
     }
     (void)scs_pool_audit(p, "device-provisioned", s->rec.uuid, detail);
-    /* Last, so that it carries the pair's transition and the audit record to disk. */
-    if (persist_durable(s) != 0) {
+    if (persist(s) != 0) {
         log_error("%s: provisioned, but the registry could not record it: %s", s->rec.uuid,
                   s->error);
     }
@@ -1028,7 +1029,7 @@ static void fsm_fire(struct prov_session *s, enum prov_event ev)
         }
         def = &prov_steps[to];
         (void)snprintf(s->rec.step, sizeof(s->rec.step), "%s", def->name);
-        if (def->persist && persist_durable(s) != 0) {
+        if (def->persist && persist(s) != 0) {
             ev = PROV_EV_FAIL;
             continue;
         }
