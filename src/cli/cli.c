@@ -103,6 +103,10 @@ int cli_dispatch(struct cli_ctx *ctx, const char *group, const struct cli_comman
     }
     for (const struct cli_command *c = table; c->name != NULL; c++) {
         if (strcmp(c->name, argv[0]) == 0) {
+            /* Each sub-command parses its own argv from the start; its messages
+             * are cli_getopt's, not getopt's. */
+            opterr = 0;
+            optind = 0;
             return c->run(ctx, argc, argv);
         }
     }

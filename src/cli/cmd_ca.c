@@ -241,7 +241,5 @@ static const struct cli_command ca_commands[] = {
 
 int cmd_ca(struct cli_ctx *ctx, int argc, char **argv)
 {
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "ca", ca_commands, argc - 1, argv + 1);
 }

@@ -484,7 +484,5 @@ static const struct cli_command cert_commands[] = {
 
 int cmd_cert(struct cli_ctx *ctx, int argc, char **argv)
 {
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "cert", cert_commands, argc - 1, argv + 1);
 }

@@ -567,7 +567,5 @@ static const struct cli_command device_commands[] = {
 
 int cmd_device(struct cli_ctx *ctx, int argc, char **argv)
 {
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "device", device_commands, argc - 1, argv + 1);
 }

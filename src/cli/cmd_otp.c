@@ -182,7 +182,5 @@ static const struct cli_command otp_commands[] = {
 
 int cmd_otp(struct cli_ctx *ctx, int argc, char **argv)
 {
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "otp", otp_commands, argc - 1, argv + 1);
 }

@@ -713,7 +713,5 @@ static const struct cli_command profile_commands[] = {
 
 int cmd_profile(struct cli_ctx *ctx, int argc, char **argv)
 {
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "profile", profile_commands, argc - 1, argv + 1);
 }

@@ -643,8 +643,5 @@ static const struct cli_command psk_commands[] = {
 
 int cmd_psk(struct cli_ctx *ctx, int argc, char **argv)
 {
-    /* Each subcommand parses its own options from its own argv[0]. */
-    opterr = 0;
-    optind = 0;
     return cli_dispatch(ctx, "psk", psk_commands, argc - 1, argv + 1);
 }
