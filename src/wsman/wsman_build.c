@@ -326,9 +326,10 @@ int wsman_build_get(struct wsman_builder *b, const char *class_name,
     return finish(b, out, start, rc);
 }
 
-int wsman_build_put(struct wsman_builder *b, const char *class_name,
-                    const struct wsman_selector *sel, size_t n_sel, const struct wsman_arg *props,
-                    size_t n_props, struct scs_buf *out)
+/* Put and Create: a Transfer header, then the instance as the body. */
+static int build_with_instance(struct wsman_builder *b, const char *verb, const char *class_name,
+                               const struct wsman_selector *sel, size_t n_sel,
+                               const struct wsman_arg *props, size_t n_props, struct scs_buf *out)
 {
     char uri[WSMAN_RESOURCE_MAX];
     size_t start;
@@ -337,28 +338,24 @@ int wsman_build_put(struct wsman_builder *b, const char *class_name,
         return rc;
     }
     start = scs_buf_len(out);
-    rc = put_header(b, out, ACTION_TRANSFER, "Put", uri, sel, n_sel);
+    rc = put_header(b, out, ACTION_TRANSFER, verb, uri, sel, n_sel);
     if (rc == 0) {
         rc = put_instance_body(out, class_name, uri, props, n_props);
     }
     return finish(b, out, start, rc);
 }
 
+int wsman_build_put(struct wsman_builder *b, const char *class_name,
+                    const struct wsman_selector *sel, size_t n_sel, const struct wsman_arg *props,
+                    size_t n_props, struct scs_buf *out)
+{
+    return build_with_instance(b, "Put", class_name, sel, n_sel, props, n_props, out);
+}
+
 int wsman_build_create(struct wsman_builder *b, const char *class_name,
                        const struct wsman_arg *props, size_t n_props, struct scs_buf *out)
 {
-    char uri[WSMAN_RESOURCE_MAX];
-    size_t start;
-    int rc = begin(b, out, class_name, uri);
-    if (rc != 0) {
-        return rc;
-    }
-    start = scs_buf_len(out);
-    rc = put_header(b, out, ACTION_TRANSFER, "Create", uri, NULL, 0);
-    if (rc == 0) {
-        rc = put_instance_body(out, class_name, uri, props, n_props);
-    }
-    return finish(b, out, start, rc);
+    return build_with_instance(b, "Create", class_name, NULL, 0, props, n_props, out);
 }
 
 int wsman_build_delete(struct wsman_builder *b, const char *class_name,
