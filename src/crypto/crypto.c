@@ -20,18 +20,45 @@ int scs_random_bytes(void *out, size_t len)
     return RAND_bytes(out, (int)len) == 1 ? 0 : SCS_ERR_CRYPTO;
 }
 
-int scs_random_uniform(uint32_t bound, uint32_t *out)
+void scs_random_stream_init(struct scs_random_stream *rs)
+{
+    rs->pos = sizeof(rs->buf);
+}
+
+void scs_random_stream_wipe(struct scs_random_stream *rs)
+{
+    scs_wipe(rs->buf, sizeof(rs->buf));
+    rs->pos = sizeof(rs->buf);
+}
+
+static int stream_u32(struct scs_random_stream *rs, uint32_t *v)
+{
+    int r;
+
+    if (rs->pos > sizeof(rs->buf) - sizeof(*v)) {
+        if ((r = scs_random_bytes(rs->buf, sizeof(rs->buf))) != 0) {
+            return r;
+        }
+        rs->pos = 0;
+    }
+    memcpy(v, rs->buf + rs->pos, sizeof(*v));
+    scs_wipe(rs->buf + rs->pos, sizeof(*v)); /* a byte is handed out once */
+    rs->pos += sizeof(*v);
+    return 0;
+}
+
+int scs_random_uniform(struct scs_random_stream *rs, uint32_t bound, uint32_t *out)
 {
     uint32_t v, limit;
     int r;
 
-    if (bound == 0) {
+    if (rs == NULL || bound == 0) {
         return SCS_ERR_INVALID_ARG;
     }
     /* Reject the top (2^32 mod bound) values so every residue is equally likely. */
     limit = UINT32_MAX - (UINT32_MAX % bound);
     do {
-        if ((r = scs_random_bytes(&v, sizeof(v))) != 0) {
+        if ((r = stream_u32(rs, &v)) != 0) {
             return r;
         }
     } while (v >= limit);

@@ -12,8 +12,20 @@ struct scs_buf;
 
 /* CSPRNG bytes; SCS_ERR_CRYPTO if the generator fails (never silently weak). */
 int scs_random_bytes(void *out, size_t len);
+/*
+ * Many small draws from few CSPRNG calls.  Each RAND_bytes call costs a
+ * getpid() system call and the generator's locking, and a generated password
+ * takes about thirty draws; a stream takes its bytes in blocks.  The buffer
+ * holds future secret material: scs_random_stream_wipe when done.
+ */
+struct scs_random_stream {
+    uint8_t buf[128];
+    size_t pos; /* bytes of buf already used; sizeof(buf) when empty */
+};
+void scs_random_stream_init(struct scs_random_stream *rs);
+void scs_random_stream_wipe(struct scs_random_stream *rs);
 /* A uniform integer in [0, bound) by rejection sampling, bound >= 1. */
-int scs_random_uniform(uint32_t bound, uint32_t *out);
+int scs_random_uniform(struct scs_random_stream *rs, uint32_t bound, uint32_t *out);
 
 #define SCS_MD5_LEN    16
 #define SCS_SHA1_LEN   20

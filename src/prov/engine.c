@@ -243,6 +243,27 @@ static int count_interrupted(void *arg, const struct scs_device *d)
  */
 #define PROV_SYNC_INTERVAL_MS 1000
 
+/*
+ * The deferred writes are also batched (scs_pool_set_batching): the writes
+ * of one turn of the event loop, from every session, share one transaction,
+ * committed on the next turn.  A session's durable write flushes the batch
+ * before it.
+ */
+static void on_batch_open(void *arg)
+{
+    struct prov_engine *e = arg;
+    (void)scs_event_timer_arm(e->flush_timer, 0);
+}
+
+static void on_flush_timer(void *arg)
+{
+    struct prov_engine *e = arg;
+    int r = scs_pool_flush(e->pool);
+    if (r != 0) {
+        log_error("cannot commit registry writes: %s", scs_strerror(r));
+    }
+}
+
 static void on_sync_timer(void *arg)
 {
     struct prov_engine *e = arg;
@@ -281,7 +302,9 @@ int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct
         (r = scs_event_timer_new(e->loop, on_sync_timer, e, &e->sync_timer)) != 0 ||
         (r = scs_event_timer_arm(e->sync_timer, PROV_SYNC_INTERVAL_MS)) != 0 ||
         (r = scs_event_timer_new(e->loop, prov_session_admit_waiting, e, &e->admit_timer)) != 0 ||
-        (r = scs_pool_set_deferred(pool, 1)) != 0) {
+        (r = scs_event_timer_new(e->loop, on_flush_timer, e, &e->flush_timer)) != 0 ||
+        (r = scs_pool_set_deferred(pool, 1)) != 0 ||
+        (r = scs_pool_set_batching(pool, on_batch_open, e)) != 0) {
         prov_engine_free(e);
         return r;
     }
@@ -322,6 +345,12 @@ void prov_engine_free(struct prov_engine *e)
     }
     /* After the sessions, which may arm it as they go. */
     scs_event_timer_free(e->admit_timer);
+    if (e->flush_timer != NULL) {
+        if (scs_pool_set_batching(e->pool, NULL, NULL) != 0) {
+            log_warn("cannot commit the last registry writes");
+        }
+        scs_event_timer_free(e->flush_timer);
+    }
     if (e->sync_timer != NULL) {
         /* Everything written so far goes to disk before the store is closed. */
         scs_event_timer_free(e->sync_timer);

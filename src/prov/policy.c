@@ -21,11 +21,11 @@ static const char pw_lower[] = "abcdefghijkmnopqrstuvwxyz";
 static const char pw_digit[] = "23456789";
 static const char pw_symbol[] = "!#$%*+-.=?@";
 
-static int pick(const char *set, char *out)
+static int pick(struct scs_random_stream *rs, const char *set, char *out)
 {
     uint32_t v = 0;
     size_t n = strlen(set);
-    int r = scs_random_uniform((uint32_t)n, &v);
+    int r = scs_random_uniform(rs, (uint32_t)n, &v);
     if (r != 0) {
         return r;
     }
@@ -37,6 +37,7 @@ int prov_password_generate(struct scs_secret **out)
 {
     static const char *const sets[] = {pw_upper, pw_lower, pw_digit, pw_symbol};
     char all[sizeof(pw_upper) + sizeof(pw_lower) + sizeof(pw_digit) + sizeof(pw_symbol)];
+    struct scs_random_stream rs;
     struct scs_secret *s;
     char *p;
     int r = 0;
@@ -49,22 +50,24 @@ int prov_password_generate(struct scs_secret **out)
         return SCS_ERR_NOMEM;
     }
     p = (char *)scs_secret_data(s);
+    scs_random_stream_init(&rs);
     (void)snprintf(all, sizeof(all), "%s%s%s%s", pw_upper, pw_lower, pw_digit, pw_symbol);
     /* One character of each class first, the rest from all classes, then a
      * Fisher-Yates shuffle so the classes are not in fixed positions. */
     for (size_t i = 0; r == 0 && i < PROV_PASSWORD_LEN; i++) {
-        r = pick(i < 4 ? sets[i] : all, &p[i]);
+        r = pick(&rs, i < 4 ? sets[i] : all, &p[i]);
     }
     for (size_t i = PROV_PASSWORD_LEN - 1; r == 0 && i > 0; i--) {
         uint32_t j = 0;
         char t;
-        r = scs_random_uniform((uint32_t)(i + 1), &j);
+        r = scs_random_uniform(&rs, (uint32_t)(i + 1), &j);
         if (r == 0) {
             t = p[i];
             p[i] = p[j];
             p[j] = t;
         }
     }
+    scs_random_stream_wipe(&rs);
     if (r != 0) {
         scs_secret_free(s);
         return r;

@@ -104,7 +104,8 @@ struct prov_engine {
     size_t nchains;
     struct tls_ca *ca; /* the server's CA for device TLS certificates, NULL if none */
     struct prov_engine_stats stats;
-    struct scs_event_timer *sync_timer; /* puts deferred registry writes on disk */
+    struct scs_event_timer *sync_timer;  /* puts deferred registry writes on disk */
+    struct scs_event_timer *flush_timer; /* commits the batch of registry writes */
     /* Sessions whose first request (TCP connect, TLS handshake) is under way,
      * and the sessions waiting for a turn (session.c, cfg.max_connecting). */
     unsigned connecting;

@@ -801,6 +801,16 @@ int scs_pool_sync(struct scs_pool *p)
     return store_sync(p->st);
 }
 
+int scs_pool_set_batching(struct scs_pool *p, void (*hook)(void *arg), void *arg)
+{
+    return store_set_batching(p->st, hook, arg);
+}
+
+int scs_pool_flush(struct scs_pool *p)
+{
+    return store_flush(p->st);
+}
+
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail)
 {
     if (event == NULL || *event == 0) {

@@ -106,6 +106,12 @@ int scs_pool_durable_begin(struct scs_pool *p);
 void scs_pool_durable_end(struct scs_pool *p);
 /* Put every write so far on disk (cheap when there is none). */
 int scs_pool_sync(struct scs_pool *p);
+/* Deferred writes may also be batched (store.h, set_batching): they then
+ * survive a crash of the process only once scs_pool_flush() commits them.
+ * hook(arg) runs when a batch opens; the caller flushes soon after (scsd: on
+ * the next turn of its event loop).  hook NULL turns batching off. */
+int scs_pool_set_batching(struct scs_pool *p, void (*hook)(void *arg), void *arg);
+int scs_pool_flush(struct scs_pool *p);
 
 /* Append a security-relevant event to the audit log (never pass a secret). */
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail);

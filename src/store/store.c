@@ -69,6 +69,16 @@ int store_sync(struct store *s)
     return s->ops->sync(s);
 }
 
+int store_set_batching(struct store *s, void (*hook)(void *arg), void *arg)
+{
+    return s->ops->set_batching(s, hook, arg);
+}
+
+int store_flush(struct store *s)
+{
+    return s->ops->flush(s);
+}
+
 int store_schema_version(struct store *s, int *version)
 {
     return s->ops->schema_version(s, version);

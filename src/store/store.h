@@ -145,8 +145,20 @@ struct store_ops {
      * the next sync.  Earlier commits always become durable no later than a
      * later one. */
     int (*set_durability)(struct store *s, enum store_durability d);
-    /* Make every commit so far durable (nothing to do when none is pending). */
+    /* Make every commit so far durable (nothing to do when none is pending);
+     * commits an open batch first. */
     int (*sync)(struct store *s);
+    /* Batching, for a process that makes many small deferred writes: with a
+     * hook set and STORE_DURABLE_DEFERRED, writes outside begin/commit, and
+     * begin/commit themselves, join one open transaction (the batch) instead
+     * of committing one by one; hook(arg) runs when a batch opens, and the
+     * owner commits it soon after with flush.  A rollback undoes only its own
+     * begin's writes.  Until flushed, a batch is lost with the process.
+     * Switching to STORE_DURABLE_EACH, sync and close flush it; writes in EACH
+     * mode never join one.  hook NULL turns batching off (flushing first). */
+    int (*set_batching)(struct store *s, void (*hook)(void *arg), void *arg);
+    /* Commit the open batch, if any (SCS_ERR_STATE inside begin/commit). */
+    int (*flush)(struct store *s);
     int (*schema_version)(struct store *s, int *version);
 
     int (*meta_get)(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
@@ -232,6 +244,8 @@ int store_commit(struct store *s);
 int store_rollback(struct store *s);
 int store_set_durability(struct store *s, enum store_durability d);
 int store_sync(struct store *s);
+int store_set_batching(struct store *s, void (*hook)(void *arg), void *arg);
+int store_flush(struct store *s);
 int store_schema_version(struct store *s, int *version);
 int store_meta_get(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
 int store_meta_set(struct store *s, const char *key, const uint8_t *val, size_t len);

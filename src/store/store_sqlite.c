@@ -169,6 +169,9 @@ enum stmt_id {
     ST_BEGIN_IMMEDIATE,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_META_GET,
     ST_META_SET,
     ST_PSK_INSERT,
@@ -218,6 +221,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    /* Inside a batch, begin/commit/rollback frame a savepoint. */
+    [ST_SAVEPOINT] = "SAVEPOINT op",
+    [ST_RELEASE] = "RELEASE op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO op",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -286,6 +293,11 @@ struct store_sqlite {
     sqlite3_stmt *stmt[ST_COUNT_];
     int in_tx;
     enum store_durability durability;
+    /* Batching (sqlite_set_batching): the hook, and whether a batch
+     * transaction is open. */
+    void (*batch_hook)(void *arg);
+    void *batch_arg;
+    int batch_open;
     /* sqlite3_total_changes64() at the last sync; -1 until the first, since
      * the count misses the migrations' schema changes made at open. */
     sqlite3_int64 synced_changes;
@@ -325,9 +337,18 @@ static int sq_err(struct store_sqlite *q, int rc, const char *what)
     }
 }
 
+static int batch_ensure(struct store_sqlite *q);
+static int sqlite_flush(struct store *s);
+static int sqlite_rollback(struct store *s);
+
 static int stmt_get(struct store_sqlite *q, enum stmt_id id, sqlite3_stmt **out)
 {
-    int rc;
+    int r, rc;
+
+    /* Every data statement joins the open batch (or opens one). */
+    if (id > ST_ROLLBACK_TO && (r = batch_ensure(q)) != 0) {
+        return r;
+    }
 
     if (q->stmt[id] == NULL) {
         rc = sqlite3_prepare_v3(q->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &q->stmt[id],
@@ -433,6 +454,12 @@ static void sqlite_close(struct store *s)
     if (q == NULL) {
         return;
     }
+    if (q->in_tx) {
+        (void)sqlite_rollback(s);
+    }
+    if (sqlite_flush(s) != 0) {
+        log_error("store: the last batch of registry writes could not be committed");
+    }
     for (int i = 0; i < ST_COUNT_; i++) {
         sqlite3_finalize(q->stmt[i]);
     }
@@ -525,6 +552,78 @@ fail:
     return r;
 }
 
+/*
+ * Batching.  scsd makes a dozen small writes per device, and each SQLite
+ * transaction costs its locks (about eight fcntl calls) and its own log
+ * frames for pages that the next transaction writes again.  With batching on
+ * (and deferred durability), the first statement outside an explicit
+ * transaction opens one IMMEDIATE transaction that later statements join,
+ * begin/commit/rollback become a savepoint inside it, and the owner commits
+ * it with sqlite_flush, which the hook asks for: scsd flushes once per turn
+ * of its event loop.  What a batch adds to deferred durability: a crash of
+ * the process loses the batch not yet flushed (at most one turn of the loop),
+ * as a power cut loses deferred commits not yet synced.  Making a write
+ * durable (switching to STORE_DURABLE_EACH) flushes the batch first, and
+ * writes in EACH mode never join one.
+ */
+static int batch_ensure(struct store_sqlite *q)
+{
+    int r;
+
+    if (q->batch_open && sqlite3_get_autocommit(q->db)) {
+        /* SQLite ends a transaction by itself on some errors (I/O, full disk). */
+        log_error("store: a batch of deferred registry writes was rolled back by the database");
+        q->batch_open = 0;
+    }
+    if (q->batch_open || q->batch_hook == NULL || q->in_tx ||
+        q->durability != STORE_DURABLE_DEFERRED) {
+        return 0;
+    }
+    if ((r = stmt_exec(q, ST_BEGIN_IMMEDIATE)) != 0) {
+        return r;
+    }
+    q->batch_open = 1;
+    q->batch_hook(q->batch_arg);
+    return 0;
+}
+
+static int sqlite_flush(struct store *s)
+{
+    struct store_sqlite *q = sq(s);
+    int r;
+
+    if (q->in_tx) {
+        return SCS_ERR_STATE;
+    }
+    if (!q->batch_open) {
+        return 0;
+    }
+    q->batch_open = 0;
+    if (sqlite3_get_autocommit(q->db)) {
+        log_error("store: a batch of deferred registry writes was rolled back by the database");
+        return SCS_ERR_DB;
+    }
+    if ((r = stmt_exec(q, ST_COMMIT)) != 0 && !sqlite3_get_autocommit(q->db)) {
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return r;
+}
+
+static int sqlite_set_batching(struct store *s, void (*hook)(void *arg), void *arg)
+{
+    struct store_sqlite *q = sq(s);
+    int r = 0;
+
+    if (hook == NULL) {
+        r = sqlite_flush(s);
+    }
+    if (r == 0) {
+        q->batch_hook = hook;
+        q->batch_arg = arg;
+    }
+    return r;
+}
+
 static int sqlite_begin(struct store *s, int immediate)
 {
     struct store_sqlite *q = sq(s);
@@ -533,7 +632,12 @@ static int sqlite_begin(struct store *s, int immediate)
     if (q->in_tx) {
         return SCS_ERR_STATE;
     }
-    if ((r = stmt_exec(q, immediate ? ST_BEGIN_IMMEDIATE : ST_BEGIN)) == 0) {
+    if ((r = batch_ensure(q)) != 0) {
+        return r;
+    }
+    /* A batch already holds the write lock, so a savepoint is as IMMEDIATE. */
+    r = stmt_exec(q, q->batch_open ? ST_SAVEPOINT : immediate ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
+    if (r == 0) {
         q->in_tx = 1;
     }
     return r;
@@ -547,6 +651,14 @@ static int sqlite_commit(struct store *s)
     if (!q->in_tx) {
         return SCS_ERR_STATE;
     }
+    q->in_tx = 0;
+    if (q->batch_open) {
+        if ((r = stmt_exec(q, ST_RELEASE)) != 0 && !sqlite3_get_autocommit(q->db)) {
+            (void)stmt_exec(q, ST_ROLLBACK_TO);
+            (void)stmt_exec(q, ST_RELEASE);
+        }
+        return r;
+    }
     if ((r = stmt_exec(q, ST_COMMIT)) != 0) {
         /* A failed COMMIT may leave the transaction open; end it so the caller's
          * next begin starts clean. */
@@ -554,7 +666,6 @@ static int sqlite_commit(struct store *s)
             sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
         }
     }
-    q->in_tx = 0;
     return r;
 }
 
@@ -566,11 +677,18 @@ static int sqlite_rollback(struct store *s)
     if (!q->in_tx) {
         return SCS_ERR_STATE;
     }
-    if (!sqlite3_get_autocommit(q->db)) {
-        r = stmt_exec(q, ST_ROLLBACK);
-    }
     q->in_tx = 0;
-    return r;
+    if (sqlite3_get_autocommit(q->db)) {
+        return 0; /* the database already ended it */
+    }
+    if (q->batch_open) {
+        /* Undo this transaction's writes, keep the batch's others. */
+        if ((r = stmt_exec(q, ST_ROLLBACK_TO)) == 0) {
+            r = stmt_exec(q, ST_RELEASE);
+        }
+        return r;
+    }
+    return stmt_exec(q, ST_ROLLBACK);
 }
 
 static int sqlite_set_durability(struct store *s, enum store_durability d)
@@ -587,6 +705,9 @@ static int sqlite_set_durability(struct store *s, enum store_durability d)
     if (q->in_tx) {
         return SCS_ERR_STATE; /* a commit's durability is chosen before it starts */
     }
+    if ((r = sqlite_flush(s)) != 0) {
+        return r;
+    }
     r = exec_sql(
         q, d == STORE_DURABLE_EACH ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
         "synchronous");
@@ -599,15 +720,19 @@ static int sqlite_set_durability(struct store *s, enum store_durability d)
 static int sqlite_sync(struct store *s)
 {
     struct store_sqlite *q = sq(s);
-    sqlite3_int64 changes = sqlite3_total_changes64(q->db);
+    sqlite3_int64 changes;
     int log_frames = -1, copied = -1;
-    int rc;
+    int r, rc;
 
-    if (q->durability == STORE_DURABLE_EACH || changes == q->synced_changes) {
-        return 0;
-    }
     if (q->in_tx) {
         return SCS_ERR_STATE;
+    }
+    if ((r = sqlite_flush(s)) != 0) {
+        return r;
+    }
+    changes = sqlite3_total_changes64(q->db);
+    if (q->durability == STORE_DURABLE_EACH || changes == q->synced_changes) {
+        return 0;
     }
     /* With synchronous=NORMAL a checkpoint syncs the log before it copies
      * pages back, and the database file after a complete one.  PASSIVE never
@@ -1527,6 +1652,8 @@ const struct store_ops store_sqlite_ops = {
     .rollback = sqlite_rollback,
     .set_durability = sqlite_set_durability,
     .sync = sqlite_sync,
+    .set_batching = sqlite_set_batching,
+    .flush = sqlite_flush,
     .schema_version = sqlite_schema_version,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,

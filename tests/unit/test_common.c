@@ -205,6 +205,55 @@ static void test_strerror_and_diag(void **state)
     assert_string_equal(d.reason, "bad thing");
 }
 
+/* Secrets of every size class and beyond: zeroed when made, each its own bytes
+ * (no two overlap), zeroed again when a freed chunk is handed out anew. */
+static void test_secret_sizes(void **state)
+{
+    static const size_t sizes[] = {0, 1, 32, 63, 64, 200, 255, 1000, 1023, 4095, 4096, 70000};
+    enum { PER = 300 };
+    struct scs_secret *s[sizeof(sizes) / sizeof(sizes[0])][PER];
+    (void)state;
+
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        for (size_t i = 0; i < PER; i++) {
+            s[k][i] = scs_secret_new(sizes[k]);
+            assert_non_null(s[k][i]);
+            assert_int_equal(scs_secret_len(s[k][i]), sizes[k]);
+            const uint8_t *d = scs_secret_cdata(s[k][i]);
+            for (size_t j = 0; j <= sizes[k]; j++) {
+                assert_int_equal(d[j], 0);
+            }
+            memset(scs_secret_data(s[k][i]), (int)(k * 31 + i) & 0xff, sizes[k]);
+        }
+    }
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        for (size_t i = 0; i < PER; i++) {
+            const uint8_t *d = scs_secret_cdata(s[k][i]);
+            for (size_t j = 0; j < sizes[k]; j++) {
+                assert_int_equal(d[j], (k * 31 + i) & 0xff);
+            }
+            assert_int_equal(d[sizes[k]], 0); /* the terminating NUL survived */
+        }
+    }
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        for (size_t i = 0; i < PER; i++) {
+            scs_secret_free(s[k][i]);
+        }
+    }
+    /* Reused chunks come back zeroed. */
+    for (size_t i = 0; i < PER; i++) {
+        s[0][i] = scs_secret_new(40);
+        assert_non_null(s[0][i]);
+        for (size_t j = 0; j <= 40; j++) {
+            assert_int_equal(scs_secret_cdata(s[0][i])[j], 0);
+        }
+    }
+    for (size_t i = 0; i < PER; i++) {
+        scs_secret_free(s[0][i]);
+    }
+    assert_null(scs_secret_new(SIZE_MAX - 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_ct_eq_and_secret),
+        cmocka_unit_test(test_secret_sizes),
         cmocka_unit_test(test_strerror_and_diag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -89,10 +89,12 @@ static void test_scrypt_bounds(void **state)
 
 static void test_random_uniform(void **state)
 {
+    struct scs_random_stream rs;
     unsigned counts[36] = {0};
     uint32_t v;
+    scs_random_stream_init(&rs);
     for (int i = 0; i < 36000; i++) {
-        assert_int_equal(scs_random_uniform(36, &v), 0);
+        assert_int_equal(scs_random_uniform(&rs, 36, &v), 0);
         assert_true(v < 36);
         counts[v]++;
     }
@@ -100,7 +102,20 @@ static void test_random_uniform(void **state)
     for (int i = 0; i < 36; i++) {
         assert_in_range(counts[i], 700, 1300);
     }
-    assert_int_equal(scs_random_uniform(0, &v), SCS_ERR_INVALID_ARG);
+    assert_int_equal(scs_random_uniform(&rs, 0, &v), SCS_ERR_INVALID_ARG);
+    assert_int_equal(scs_random_uniform(NULL, 36, &v), SCS_ERR_INVALID_ARG);
+    /* A stream hands each byte out once: no two consecutive draws from a wide
+     * bound repeat (a repeat of a 32-bit draw is a 1 in 2^32 event). */
+    uint32_t prev = 0;
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(scs_random_uniform(&rs, UINT32_MAX, &v), 0);
+        assert_true(i == 0 || v != prev);
+        prev = v;
+    }
+    scs_random_stream_wipe(&rs);
+    for (size_t i = 0; i < sizeof(rs.buf); i++) {
+        assert_int_equal(rs.buf[i], 0);
+    }
 }
 
 int main(void)

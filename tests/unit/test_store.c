@@ -401,6 +401,132 @@ static void test_deferred_durability(void **state)
     assert_int_equal(store_sync(f->st), 0);
 }
 
+static int batch_hook_calls;
+
+static void count_batch(void *arg)
+{
+    (void)arg;
+    batch_hook_calls++;
+}
+
+/* 1 when connection st sees meta key k, 0 when it does not. */
+static int sees(struct store *st, const char *k)
+{
+    uint8_t val[16];
+    size_t len = 0;
+    int r = store_meta_get(st, k, val, sizeof(val), &len);
+    assert_true(r == 0 || r == SCS_ERR_NOT_FOUND);
+    return r == 0;
+}
+
+static void test_batching(void **state)
+{
+    struct fixture *f = *state;
+    struct store *other = NULL, *third = NULL;
+    struct store_psk_visit v;
+    struct seen sn = {0};
+    uint64_t counts[5];
+    char pid[9];
+    pid_t child;
+    int status = 0;
+
+    assert_int_equal(store_open("sqlite", f->db, 0, &other), 0);
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_DEFERRED), 0);
+    assert_int_equal(store_set_batching(f->st, count_batch, NULL), 0);
+    batch_hook_calls = 0;
+
+    /* The first write opens a batch (one hook call); others join it unseen. */
+    assert_int_equal(store_meta_set(f->st, "a", (const uint8_t *)"1", 1), 0);
+    assert_int_equal(store_meta_set(f->st, "b", (const uint8_t *)"2", 1), 0);
+    assert_int_equal(batch_hook_calls, 1);
+    assert_true(sees(f->st, "a"));
+    assert_false(sees(other, "a"));
+    assert_int_equal(store_flush(f->st), 0);
+    assert_true(sees(other, "a") && sees(other, "b"));
+    assert_int_equal(store_flush(f->st), 0); /* nothing open: nothing to do */
+
+    /* psk_take inside a batch: a failed take undoes only itself. */
+    for (int i = 0; i < 3; i++) {
+        struct store_psk_row r;
+        snprintf(pid, sizeof(pid), "PID%05d", i);
+        r = mkrow(pid, 0);
+        assert_int_equal(store_psk_insert(f->st, &r), 0);
+    }
+    assert_int_equal(batch_hook_calls, 2);
+    v.fn = fail_visit;
+    v.arg = &sn;
+    assert_int_equal(store_psk_take(f->st, 2, 0, 1, "usb:x", 300, &v), SCS_ERR_AUTH);
+    v.fn = seen_visit;
+    assert_int_equal(store_psk_take(f->st, 4, 0, 1, "usb:x", 300, &v), SCS_ERR_EXHAUSTED);
+    assert_int_equal(store_psk_count(f->st, counts, 5), 0);
+    assert_int_equal(counts[0], 3);
+    assert_int_equal(store_psk_take(f->st, 2, 0, 1, "usb:x", 300, &v), 0);
+    assert_int_equal(sn.n, 2);
+    /* begin/rollback inside a batch undoes its own writes, keeps the batch's. */
+    assert_int_equal(store_begin(f->st, 1), 0);
+    assert_int_equal(store_meta_set(f->st, "c", (const uint8_t *)"3", 1), 0);
+    assert_int_equal(store_flush(f->st), SCS_ERR_STATE); /* not inside begin/commit */
+    assert_int_equal(store_rollback(f->st), 0);
+    assert_false(sees(f->st, "c"));
+    assert_int_equal(store_begin(f->st, 1), 0);
+    assert_int_equal(store_meta_set(f->st, "d", (const uint8_t *)"4", 1), 0);
+    assert_int_equal(store_commit(f->st), 0);
+    assert_true(sees(f->st, "d"));
+    assert_false(sees(other, "d"));
+    assert_int_equal(store_psk_count(other, counts, 5), 0);
+    assert_int_equal(counts[0] + counts[1], 0);
+
+    /* Switching to EACH flushes; EACH writes never join a batch. */
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_EACH), 0);
+    assert_true(sees(other, "d"));
+    assert_int_equal(store_psk_count(other, counts, 5), 0);
+    assert_int_equal(counts[0], 1);
+    assert_int_equal(counts[1], 2);
+    assert_int_equal(store_meta_set(f->st, "e", (const uint8_t *)"5", 1), 0);
+    assert_int_equal(batch_hook_calls, 2);
+    assert_true(sees(other, "e"));
+
+    /* sync flushes, and so does turning batching off. */
+    assert_int_equal(store_set_durability(f->st, STORE_DURABLE_DEFERRED), 0);
+    assert_int_equal(store_meta_set(f->st, "f", (const uint8_t *)"6", 1), 0);
+    assert_int_equal(batch_hook_calls, 3);
+    assert_false(sees(other, "f"));
+    assert_int_equal(store_sync(f->st), 0);
+    assert_true(sees(other, "f"));
+    assert_int_equal(store_meta_set(f->st, "g", (const uint8_t *)"7", 1), 0);
+    assert_int_equal(store_set_batching(f->st, NULL, NULL), 0);
+    assert_true(sees(other, "g"));
+    assert_int_equal(store_meta_set(f->st, "h", (const uint8_t *)"8", 1), 0);
+    assert_int_equal(batch_hook_calls, 4);
+    assert_true(sees(other, "h"));
+
+    /* A batch not flushed is lost with its process ... */
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct store *s = NULL;
+        if (store_open("sqlite", f->db, 0, &s) != 0 ||
+            store_set_durability(s, STORE_DURABLE_DEFERRED) != 0 ||
+            store_set_batching(s, count_batch, NULL) != 0 ||
+            store_meta_set(s, "lost", (const uint8_t *)"x", 1) != 0) {
+            _exit(1);
+        }
+        _exit(0);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_false(sees(other, "lost"));
+    /* ... and committed by a close. */
+    assert_int_equal(store_open("sqlite", f->db, 0, &third), 0);
+    assert_int_equal(store_set_durability(third, STORE_DURABLE_DEFERRED), 0);
+    assert_int_equal(store_set_batching(third, count_batch, NULL), 0);
+    assert_int_equal(store_meta_set(third, "closed", (const uint8_t *)"y", 1), 0);
+    assert_false(sees(other, "closed"));
+    store_close(third);
+    assert_true(sees(other, "closed"));
+    store_close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_audit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_durability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
