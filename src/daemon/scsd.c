@@ -15,6 +15,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "daemon/config.h"
+#include "event/event.h"
 #include "hello/hello_listen.h"
 #include "prov/engine.h"
 #include "psk/pool.h"
@@ -246,7 +247,7 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
-    if ((s.base = event_base_new()) == NULL) {
+    if ((s.base = scs_event_base_new()) == NULL) {
         fprintf(stderr, "scsd: cannot create the event loop\n");
         rc = 5;
         goto out;

@@ -26,6 +26,27 @@ struct scs_event_timer {
     void *arg;
 };
 
+/*
+ * The epoll changelist: libcurl moves a socket between read, write and both
+ * several times per request, and each move (event_del then event_add) would
+ * cost two epoll_ctl calls.  With the changelist libevent applies only the
+ * net change per descriptor, once, before it waits.  libevent's caveat, that
+ * descriptors made with dup() confuse it, does not apply: none are.
+ */
+struct event_base *scs_event_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    struct event_base *base;
+
+    if (cfg == NULL) {
+        return NULL;
+    }
+    (void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return base;
+}
+
 int scs_event_loop_new(struct scs_event_loop **out)
 {
     struct scs_event_loop *l;
@@ -36,7 +57,7 @@ int scs_event_loop_new(struct scs_event_loop **out)
     if (l == NULL) {
         return SCS_ERR_NOMEM;
     }
-    l->base = event_base_new();
+    l->base = scs_event_base_new();
     if (l->base == NULL) {
         free(l);
         return SCS_ERR_NOMEM;

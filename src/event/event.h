@@ -18,6 +18,8 @@ typedef void (*scs_event_io_fn)(int fd, unsigned what, void *arg);
 typedef void (*scs_event_timer_fn)(void *arg);
 
 int scs_event_loop_new(struct scs_event_loop **out);
+/* A new event_base with the project's settings (every base is made here). */
+struct event_base *scs_event_base_new(void);
 /* Wrap an event_base the caller already runs (scsd's composition root); the
  * base is borrowed and scs_event_loop_free() leaves it alone. */
 struct event_base;

@@ -246,21 +246,30 @@ static int count_interrupted(void *arg, const struct scs_device *d)
 /*
  * The deferred writes are also batched (scs_pool_set_batching): the writes
  * of one turn of the event loop, from every session, share one transaction,
- * committed on the next turn.  A session's durable write flushes the batch
- * before it.
+ * committed on the next turn.  When sessions wait to send secrets they have
+ * recorded (durable_head), that flush also syncs the log, once for all.
  */
+void prov_engine_want_flush(struct prov_engine *e)
+{
+    (void)scs_event_timer_arm(e->flush_timer, 0);
+}
+
 static void on_batch_open(void *arg)
 {
-    struct prov_engine *e = arg;
-    (void)scs_event_timer_arm(e->flush_timer, 0);
+    prov_engine_want_flush(arg);
 }
 
 static void on_flush_timer(void *arg)
 {
     struct prov_engine *e = arg;
-    int r = scs_pool_flush(e->pool);
+    int durable = e->durable_head != NULL;
+    int r = scs_pool_flush(e->pool, durable);
+
     if (r != 0) {
         log_error("cannot commit registry writes: %s", scs_strerror(r));
+    }
+    if (durable) {
+        prov_session_durable_done(e, r);
     }
 }
 

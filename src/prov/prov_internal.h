@@ -111,6 +111,8 @@ struct prov_engine {
     unsigned connecting;
     struct prov_session *wait_head, *wait_tail;
     struct scs_event_timer *admit_timer; /* starts waiting sessions from the loop */
+    /* Sessions waiting until their recorded secrets are on disk (session.c). */
+    struct prov_session *durable_head;
 };
 
 /* Start a session for dev (engine.c has filled rec, prof and the secrets). */
@@ -127,6 +129,11 @@ struct prov_session_args {
 int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_session_args *a);
 /* Start waiting sessions while connection slots are free (the admit timer). */
 void prov_session_admit_waiting(void *engine);
+/* The engine flushed the registry batch for the sessions in durable_head
+ * (err 0: their secrets are on disk): each sends its step, or fails. */
+void prov_session_durable_done(struct prov_engine *e, int err);
+/* Ask for a flush of the registry batch on the next turn of the loop. */
+void prov_engine_want_flush(struct prov_engine *e);
 /* Abort a running session without recording anything (engine shutdown). */
 void prov_session_free(struct prov_session *s);
 /* Called by session.c when a session has ended and been freed. */

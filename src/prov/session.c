@@ -130,9 +130,12 @@ struct prov_session {
     int issued_fp_set;
     uint32_t ta0;
     int otp_checked;
-    int secrets_ready; /* prepare_secrets() has recorded them durably */
-    int connecting;    /* holds one of the engine's connection slots */
-    int waiting;       /* in the engine's queue for one */
+    int version_known; /* the Server header gave the firmware version */
+    int secrets_ready; /* prepare_secrets() has recorded them, and they are on disk */
+    int durable_wait;  /* in the engine's list of sessions waiting for the disk */
+    struct prov_session *durable_next;
+    int connecting; /* holds one of the engine's connection slots */
+    int waiting;    /* in the engine's queue for one */
     struct prov_session *wait_next;
     char error[256];
 };
@@ -146,11 +149,12 @@ struct prov_step_def {
     /* Write device.step before sending.  Only CommitChanges: a retry always
      * starts from the first step (reusing the recorded secrets), so the step
      * is for the administrator, and "commit" is the one that matters after a
-     * crash (the device may have committed without our seeing the answer).
-     * The secrets and the new PID are recorded, on disk, by
-     * prepare_secrets() before the first of them is sent: the only write a
-     * session makes durable at once. */
+     * crash (the device may have committed without our seeing the answer). */
     int persist;
+    /* The request carries a secret.  Before the first such step,
+     * prepare_secrets() records every secret of the session and the session
+     * waits until they are on disk (await_durable). */
+    int secret;
 };
 
 static const struct prov_step_def prov_steps[PROV_STEP_COUNT];
@@ -176,27 +180,6 @@ static int persist(struct prov_session *s)
         return fail(s, r, "cannot record progress in the registry (%s)", scs_strerror(r));
     }
     return 0;
-}
-
-/*
- * The durability point of a session (prepare_secrets): this record and every
- * write before it are on disk when it returns.  scsd defers the disk for all
- * other writes (scs_pool_set_deferred; the engine syncs them within a
- * second): they survive a crash of scsd at once, and what a power cut could
- * take (a step name, the final state of a device whose secrets are on disk,
- * an audit record) leaves nothing a device holds unknown to us.
- */
-static int persist_durable(struct prov_session *s)
-{
-    struct scs_pool *p = s->e->pool;
-    int r = scs_pool_durable_begin(p);
-
-    if (r != 0) {
-        return fail(s, r, "cannot make the registry durable (%s)", scs_strerror(r));
-    }
-    r = persist(s);
-    scs_pool_durable_end(p);
-    return r;
 }
 
 static int expect_rv(struct prov_session *s, const struct wsman_response *r, const char *cls,
@@ -274,6 +257,11 @@ static int device_secret(struct prov_session *s, const char *name, int random_ok
 
 /* ---- applies() ------------------------------------------------------------ */
 
+static int applies_swid(const struct prov_session *s)
+{
+    return !s->version_known;
+}
+
 static int applies_mebx(const struct prov_session *s)
 {
     return s->prof.set_mebx_password;
@@ -336,6 +324,39 @@ static int applies_psk(const struct prov_session *s)
 
 /* ---- steps ---------------------------------------------------------------- */
 
+/* The version from "Intel(R) Active Management Technology X.Y.Z[.B]": 1 and
+ * the version in out, or 0 when hdr is not that. */
+static int server_header_version(const char *hdr, char *out, size_t cap)
+{
+    static const char prefix[] = "Intel(R) Active Management Technology ";
+    const char *v;
+    size_t n, dots = 0;
+
+    if (hdr == NULL || strncmp(hdr, prefix, sizeof(prefix) - 1) != 0) {
+        return 0;
+    }
+    v = hdr + sizeof(prefix) - 1;
+    n = strlen(v);
+    if (n == 0 || n >= cap || v[0] == '.' || v[n - 1] == '.') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '.') {
+            if (v[i + 1] == '.') {
+                return 0;
+            }
+            dots++;
+        } else if (v[i] < '0' || v[i] > '9') {
+            return 0;
+        }
+    }
+    if (dots < 2) {
+        return 0;
+    }
+    memcpy(out, v, n + 1);
+    return 1;
+}
+
 static int build_general(struct prov_session *s, struct scs_buf *out)
 {
     return wsman_amt_general_settings_get(s->wb, out);
@@ -351,6 +372,11 @@ static int handle_general(struct prov_session *s, const struct wsman_response *r
         (e = wsman_amt_read_digest_realm(r, s->rec.realm, sizeof(s->rec.realm), &d)) != 0) {
         return fail(s, e, "AMT_GeneralSettings: %s", d.reason);
     }
+    /* Every AMT answer names the firmware in its Server header (§2.4 8.2, and
+     * what MeshCentral reads); when this one does, the two
+     * CIM_SoftwareIdentity round trips are not needed. */
+    s->version_known = server_header_version(http_session_server_header(s->http), s->rec.fw_version,
+                                             sizeof(s->rec.fw_version));
     return 0;
 }
 
@@ -473,17 +499,15 @@ static int new_psk(struct prov_session *s);
  * Every secret this session will give the device, chosen and recorded before
  * the first of them is sent: the MEBx and admin passwords (a retry reuses the
  * recorded ones) and the new PSK pair (assigned to the device, its PID in
- * device.new_pid).  One durable write then puts them all on disk: a device
- * may keep a password or adopt a PSK before CommitChanges, so none may exist
- * only in memory or only in a deferred write when it is sent.
+ * device.new_pid).  The session then waits until they are on disk
+ * (await_durable): a device may keep a password or adopt a PSK before
+ * CommitChanges, so none may exist only in memory or only in a deferred
+ * write when it is sent.
  */
 static int prepare_secrets(struct prov_session *s)
 {
     int r;
 
-    if (s->secrets_ready) {
-        return 0;
-    }
     if (applies_mebx(s) && s->mebx_pw == NULL &&
         (r = device_secret(s, "mebx_password", s->prof.mebx_password_random, "mebx_password",
                            &s->mebx_pw)) != 0) {
@@ -497,16 +521,18 @@ static int prepare_secrets(struct prov_session *s)
     if (applies_psk(s) && s->new_pps == NULL && (r = new_psk(s)) != 0) {
         return r;
     }
-    if ((r = persist_durable(s)) != 0) {
-        return r;
-    }
-    s->secrets_ready = 1;
-    return 0;
+    return persist(s);
+}
+
+/* Builders of requests that carry a secret check that the secrets are on disk. */
+static int secrets_on_disk(struct prov_session *s)
+{
+    return s->secrets_ready ? 0 : fail(s, SCS_ERR_INTERNAL, "secrets not recorded before use");
 }
 
 static int build_mebx(struct prov_session *s, struct scs_buf *out)
 {
-    int r = prepare_secrets(s);
+    int r = secrets_on_disk(s);
     if (r != 0) {
         return r;
     }
@@ -521,7 +547,7 @@ static int handle_mebx(struct prov_session *s, const struct wsman_response *r)
 static int build_admin(struct prov_session *s, struct scs_buf *out)
 {
     char digest[WSMAN_AMT_DIGEST_B64_LEN + 1];
-    int r = prepare_secrets(s);
+    int r = secrets_on_disk(s);
 
     if (r != 0) {
         return r;
@@ -810,7 +836,7 @@ static int new_psk(struct prov_session *s)
 
 static int build_set_psk(struct prov_session *s, struct scs_buf *out)
 {
-    int r = prepare_secrets(s);
+    int r = secrets_on_disk(s);
     if (r != 0) {
         return r;
     }
@@ -841,14 +867,14 @@ static const struct prov_step_def prov_steps[PROV_STEP_COUNT] = {
     [PROV_STEP_START] = {"start", "", NULL, NULL, NULL, 0},
     [PROV_STEP_GENERAL] = {"general", "Get AMT_GeneralSettings", NULL, build_general,
                            handle_general, 0},
-    [PROV_STEP_SWID_ENUM] = {"swid-enum", "Enumerate CIM_SoftwareIdentity", NULL, build_swid_enum,
-                             handle_swid_enum, 0},
-    [PROV_STEP_SWID_PULL] = {"swid-pull", "Pull CIM_SoftwareIdentity", NULL, build_swid_pull,
-                             handle_swid_pull, 0},
+    [PROV_STEP_SWID_ENUM] = {"swid-enum", "Enumerate CIM_SoftwareIdentity", applies_swid,
+                             build_swid_enum, handle_swid_enum, 0},
+    [PROV_STEP_SWID_PULL] = {"swid-pull", "Pull CIM_SoftwareIdentity", applies_swid,
+                             build_swid_pull, handle_swid_pull, 0},
     [PROV_STEP_SETUP_GET] = {"setup-get", "Get AMT_SetupAndConfigurationService", NULL,
                              build_setup_get, handle_setup_get, 0},
-    [PROV_STEP_MEBX] = {"mebx", "SetMEBxPassword", applies_mebx, build_mebx, handle_mebx, 0},
-    [PROV_STEP_ADMIN] = {"admin", "SetAdminAclEntryEx", NULL, build_admin, handle_admin, 0},
+    [PROV_STEP_MEBX] = {"mebx", "SetMEBxPassword", applies_mebx, build_mebx, handle_mebx, 0, 1},
+    [PROV_STEP_ADMIN] = {"admin", "SetAdminAclEntryEx", NULL, build_admin, handle_admin, 0, 1},
     [PROV_STEP_TIME_GET] = {"time-get", "GetLowAccuracyTimeSynch", applies_time, build_time_get,
                             handle_time_get, 0},
     [PROV_STEP_TIME_SET] = {"time-set", "SetHighAccuracyTimeSynch", applies_time_set,
@@ -871,7 +897,8 @@ static const struct prov_step_def prov_steps[PROV_STEP_COUNT] = {
                                build_tls_context, handle_tls_context, 0},
     [PROV_STEP_TLS_SETTINGS] = {"tls-settings", "Put AMT_TLSSettingData", applies_tls,
                                 build_tls_settings, handle_tls_settings, 0},
-    [PROV_STEP_SET_PSK] = {"set-psk", "SetTLSPSK", applies_psk, build_set_psk, handle_set_psk, 0},
+    [PROV_STEP_SET_PSK] = {"set-psk", "SetTLSPSK", applies_psk, build_set_psk, handle_set_psk, 0,
+                           1},
     [PROV_STEP_COMMIT] = {"commit", "CommitChanges", NULL, build_commit, handle_commit, 1},
     [PROV_STEP_DONE] = {"done", "", NULL, NULL, NULL, 0},
     [PROV_STEP_FAILED] = {"failed", "", NULL, NULL, NULL, 0},
@@ -1000,6 +1027,8 @@ static int is_terminal(enum prov_step st)
     return st == PROV_STEP_DONE || st == PROV_STEP_FAILED || st == PROV_STEP_REFUSED;
 }
 
+static void await_durable(struct prov_session *s);
+
 static void fsm_fire(struct prov_session *s, enum prov_event ev)
 {
     for (;;) {
@@ -1033,11 +1062,73 @@ static void fsm_fire(struct prov_session *s, enum prov_event ev)
             ev = PROV_EV_FAIL;
             continue;
         }
+        if (def->secret && !s->secrets_ready) {
+            if (prepare_secrets(s) != 0) {
+                ev = PROV_EV_FAIL;
+                continue;
+            }
+            await_durable(s); /* prov_session_durable_done sends the step */
+            return;
+        }
         if (send_step(s) != 0) {
             ev = PROV_EV_FAIL;
             continue;
         }
         return;
+    }
+}
+
+/*
+ * Secrets and the disk.  Syncing costs far more than writing (one fdatasync
+ * was a tenth of scsd's CPU per device), so sessions that have recorded their
+ * secrets wait for the engine's next flush of the registry batch, which syncs
+ * once for all of them, and only then send the first secret.
+ */
+static void await_durable(struct prov_session *s)
+{
+    struct prov_engine *e = s->e;
+
+    s->durable_wait = 1;
+    s->durable_next = e->durable_head;
+    e->durable_head = s;
+    prov_engine_want_flush(e);
+}
+
+static void unlink_durable(struct prov_session *s)
+{
+    struct prov_session **pp = &s->e->durable_head;
+
+    while (*pp != NULL && *pp != s) {
+        pp = &(*pp)->durable_next;
+    }
+    if (*pp == s) {
+        *pp = s->durable_next;
+    }
+    s->durable_next = NULL;
+    s->durable_wait = 0;
+}
+
+void prov_session_durable_done(struct prov_engine *e, int err)
+{
+    struct prov_session *s = e->durable_head;
+
+    e->durable_head = NULL;
+    while (s != NULL) {
+        struct prov_session *next = s->durable_next;
+
+        s->durable_next = NULL;
+        s->durable_wait = 0;
+        if (err != 0) {
+            (void)fail(s, err, "cannot put the secrets on disk before sending them (%s)",
+                       scs_strerror(err));
+            fsm_fire(s, PROV_EV_FAIL); /* may free s */
+        } else {
+            s->secrets_ready = 1;
+            if (send_step(s) != 0) {
+                fsm_fire(s, PROV_EV_FAIL);
+            }
+        }
+        s = next;
     }
 }
 
@@ -1192,6 +1283,9 @@ void prov_session_free(struct prov_session *s)
     }
     if (s->waiting) {
         unlink_waiting(s);
+    }
+    if (s->durable_wait) {
+        unlink_durable(s);
     }
     release_connection_slot(s);
     http_session_free(s->http);

@@ -776,24 +776,7 @@ int scs_pool_stats(struct scs_pool *p, uint64_t counts[static SCS_PSK_STATE_COUN
 
 int scs_pool_set_deferred(struct scs_pool *p, int deferred)
 {
-    int r = store_set_durability(p->st, deferred ? STORE_DURABLE_DEFERRED : STORE_DURABLE_EACH);
-    if (r == 0) {
-        p->deferred = deferred != 0;
-    }
-    return r;
-}
-
-int scs_pool_durable_begin(struct scs_pool *p)
-{
-    return p->deferred ? store_set_durability(p->st, STORE_DURABLE_EACH) : 0;
-}
-
-void scs_pool_durable_end(struct scs_pool *p)
-{
-    if (p->deferred && store_set_durability(p->st, STORE_DURABLE_DEFERRED) != 0) {
-        /* Staying in EACH mode is slower, never less safe. */
-        log_warn("store: cannot switch back to deferred durability");
-    }
+    return store_set_durability(p->st, deferred ? STORE_DURABLE_DEFERRED : STORE_DURABLE_EACH);
 }
 
 int scs_pool_sync(struct scs_pool *p)
@@ -806,9 +789,9 @@ int scs_pool_set_batching(struct scs_pool *p, void (*hook)(void *arg), void *arg
     return store_set_batching(p->st, hook, arg);
 }
 
-int scs_pool_flush(struct scs_pool *p)
+int scs_pool_flush(struct scs_pool *p, int durable)
 {
-    return store_flush(p->st);
+    return store_flush(p->st, durable);
 }
 
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail)

@@ -97,13 +97,9 @@ int scs_pool_import(struct scs_pool *p, const char *path, const struct scs_secre
 
 /* Durability.  By default every write is on disk when it returns.  A caller
  * that knows its durability points (scsd) may defer: writes then survive a
- * crash of the process at once, and a power cut once a durable write or
+ * crash of the process at once, and a power cut once scs_pool_flush(p, 1) or
  * scs_pool_sync() follows them. */
 int scs_pool_set_deferred(struct scs_pool *p, int deferred);
-/* Bracket a write that must be on disk when it returns, together with every
- * write before it.  Not inside another write's transaction. */
-int scs_pool_durable_begin(struct scs_pool *p);
-void scs_pool_durable_end(struct scs_pool *p);
 /* Put every write so far on disk (cheap when there is none). */
 int scs_pool_sync(struct scs_pool *p);
 /* Deferred writes may also be batched (store.h, set_batching): they then
@@ -111,7 +107,9 @@ int scs_pool_sync(struct scs_pool *p);
  * hook(arg) runs when a batch opens; the caller flushes soon after (scsd: on
  * the next turn of its event loop).  hook NULL turns batching off. */
 int scs_pool_set_batching(struct scs_pool *p, void (*hook)(void *arg), void *arg);
-int scs_pool_flush(struct scs_pool *p);
+/* Commit the open batch; durable = 1: and put every write so far on disk
+ * (one log sync, however many writes). */
+int scs_pool_flush(struct scs_pool *p, int durable);
 
 /* Append a security-relevant event to the audit log (never pass a secret). */
 int scs_pool_audit(struct scs_pool *p, const char *event, const char *subject, const char *detail);

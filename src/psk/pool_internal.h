@@ -27,7 +27,6 @@ struct scs_pool {
     struct store *st;
     struct scs_secret *key; /* the master key, wiped on close */
     struct scs_aead *aead;  /* keyed with it once, for sealing and opening PPS blobs */
-    int deferred;           /* scs_pool_set_deferred() */
 };
 
 /* master.key: create (0600, atomically) and load (refusing loose permissions). */

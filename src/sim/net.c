@@ -41,6 +41,7 @@
 #include "common/fileio.h"
 #include "common/log.h"
 #include "common/secmem.h"
+#include "event/event.h"
 #include "sim/device.h"
 #include "sim/fleet.h"
 #include "sim/http.h"
@@ -915,7 +916,7 @@ int sim_run(struct sim_fleet *f, const struct sim_run_opts *o)
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
     clock_gettime(CLOCK_MONOTONIC, &rt.start);
-    rt.base = event_base_new();
+    rt.base = scs_event_base_new();
     if (rt.base == NULL) {
         return SCS_ERR_NOMEM;
     }

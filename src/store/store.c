@@ -74,9 +74,9 @@ int store_set_batching(struct store *s, void (*hook)(void *arg), void *arg)
     return s->ops->set_batching(s, hook, arg);
 }
 
-int store_flush(struct store *s)
+int store_flush(struct store *s, int durable)
 {
-    return s->ops->flush(s);
+    return s->ops->flush(s, durable);
 }
 
 int store_schema_version(struct store *s, int *version)

@@ -157,8 +157,10 @@ struct store_ops {
      * Switching to STORE_DURABLE_EACH, sync and close flush it; writes in EACH
      * mode never join one.  hook NULL turns batching off (flushing first). */
     int (*set_batching)(struct store *s, void (*hook)(void *arg), void *arg);
-    /* Commit the open batch, if any (SCS_ERR_STATE inside begin/commit). */
-    int (*flush)(struct store *s);
+    /* Commit the open batch, if any (SCS_ERR_STATE inside begin/commit);
+     * durable = 1: and put every commit so far in stable storage, as a
+     * commit in EACH mode would (the log is synced, not checkpointed). */
+    int (*flush)(struct store *s, int durable);
     int (*schema_version)(struct store *s, int *version);
 
     int (*meta_get)(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
@@ -245,7 +247,7 @@ int store_rollback(struct store *s);
 int store_set_durability(struct store *s, enum store_durability d);
 int store_sync(struct store *s);
 int store_set_batching(struct store *s, void (*hook)(void *arg), void *arg);
-int store_flush(struct store *s);
+int store_flush(struct store *s, int durable);
 int store_schema_version(struct store *s, int *version);
 int store_meta_get(struct store *s, const char *key, uint8_t *val, size_t cap, size_t *len);
 int store_meta_set(struct store *s, const char *key, const uint8_t *val, size_t len);

@@ -338,7 +338,7 @@ static int sq_err(struct store_sqlite *q, int rc, const char *what)
 }
 
 static int batch_ensure(struct store_sqlite *q);
-static int sqlite_flush(struct store *s);
+static int sqlite_flush(struct store *s, int durable);
 static int sqlite_rollback(struct store *s);
 
 static int stmt_get(struct store_sqlite *q, enum stmt_id id, sqlite3_stmt **out)
@@ -457,7 +457,7 @@ static void sqlite_close(struct store *s)
     if (q->in_tx) {
         (void)sqlite_rollback(s);
     }
-    if (sqlite_flush(s) != 0) {
+    if (sqlite_flush(s, 0) != 0) {
         log_error("store: the last batch of registry writes could not be committed");
     }
     for (int i = 0; i < ST_COUNT_; i++) {
@@ -587,24 +587,47 @@ static int batch_ensure(struct store_sqlite *q)
     return 0;
 }
 
-static int sqlite_flush(struct store *s)
+/* The log file to disk: what a commit in EACH mode does after writing its frames. */
+static int sync_log(struct store_sqlite *q)
+{
+    sqlite3_file *log = NULL;
+    int rc = sqlite3_file_control(q->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+
+    if (rc != SQLITE_OK) {
+        return sq_err(q, rc, "find the log");
+    }
+    if (log == NULL || log->pMethods == NULL) {
+        return 0; /* no log open: no frames to sync */
+    }
+    rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
+    return rc == SQLITE_OK ? 0 : sq_err(q, rc, "sync the log");
+}
+
+static int sqlite_flush(struct store *s, int durable)
 {
     struct store_sqlite *q = sq(s);
-    int r;
+    int r = 0;
 
     if (q->in_tx) {
         return SCS_ERR_STATE;
     }
-    if (!q->batch_open) {
-        return 0;
+    if (q->batch_open) {
+        q->batch_open = 0;
+        if (sqlite3_get_autocommit(q->db)) {
+            log_error("store: a batch of deferred registry writes was rolled back by the "
+                      "database");
+            return SCS_ERR_DB;
+        }
+        if ((r = stmt_exec(q, ST_COMMIT)) != 0) {
+            if (!sqlite3_get_autocommit(q->db)) {
+                sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+            }
+            return r;
+        }
     }
-    q->batch_open = 0;
-    if (sqlite3_get_autocommit(q->db)) {
-        log_error("store: a batch of deferred registry writes was rolled back by the database");
-        return SCS_ERR_DB;
-    }
-    if ((r = stmt_exec(q, ST_COMMIT)) != 0 && !sqlite3_get_autocommit(q->db)) {
-        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    /* In EACH mode every commit synced the log already. */
+    if (durable && q->durability == STORE_DURABLE_DEFERRED) {
+        r = sync_log(q);
     }
     return r;
 }
@@ -615,7 +638,7 @@ static int sqlite_set_batching(struct store *s, void (*hook)(void *arg), void *a
     int r = 0;
 
     if (hook == NULL) {
-        r = sqlite_flush(s);
+        r = sqlite_flush(s, 0);
     }
     if (r == 0) {
         q->batch_hook = hook;
@@ -705,7 +728,7 @@ static int sqlite_set_durability(struct store *s, enum store_durability d)
     if (q->in_tx) {
         return SCS_ERR_STATE; /* a commit's durability is chosen before it starts */
     }
-    if ((r = sqlite_flush(s)) != 0) {
+    if ((r = sqlite_flush(s, 0)) != 0) {
         return r;
     }
     r = exec_sql(
@@ -727,7 +750,7 @@ static int sqlite_sync(struct store *s)
     if (q->in_tx) {
         return SCS_ERR_STATE;
     }
-    if ((r = sqlite_flush(s)) != 0) {
+    if ((r = sqlite_flush(s, 0)) != 0) {
         return r;
     }
     changes = sqlite3_total_changes64(q->db);

@@ -4,8 +4,9 @@
 #    admin password, the MEBx password and the new PSK were recorded and sent;
 #    once the fault is cleared the retry (on the device's next Hello, which
 #    now carries the new PID) reuses exactly those, and ends provisioned;
-#  device 2 drops its connection once mid-session: the request is resent on a
-#    fresh connection and the session carries on;
+#  device 2 drops its connection once mid-session (at GetLowAccuracyTimeSynch,
+#    the fifth request): the request is resent on a fresh connection and the
+#    session carries on;
 #  device 3 stops answering (delay over request_timeout_s): the session fails
 #    with "no answer", and succeeds once the device answers again.
 . "$SCS_TESTS/lib.sh"
@@ -19,7 +20,7 @@ start_sim
 # One-shot faults count only once the running simulator has read its fault files.
 wait_until 10 grep -q "running 3 devices" "$T/sim.log" || fail "amtsim did not start"
 "$AMTSIM" -d "$S" fault 1 soap CommitChanges >/dev/null
-"$AMTSIM" -d "$S" fault 2 drop 6 >/dev/null
+"$AMTSIM" -d "$S" fault 2 drop 4 >/dev/null
 "$AMTSIM" -d "$S" fault 3 delay 7000 >/dev/null
 sleep 0.3
 start_scsd

@@ -441,9 +441,15 @@ static void test_batching(void **state)
     assert_int_equal(batch_hook_calls, 1);
     assert_true(sees(f->st, "a"));
     assert_false(sees(other, "a"));
-    assert_int_equal(store_flush(f->st), 0);
+    assert_int_equal(store_flush(f->st, 0), 0);
     assert_true(sees(other, "a") && sees(other, "b"));
-    assert_int_equal(store_flush(f->st), 0); /* nothing open: nothing to do */
+    assert_int_equal(store_flush(f->st, 0), 0); /* nothing open: nothing to do */
+    /* A durable flush commits the batch too (and syncs the log). */
+    assert_int_equal(store_meta_set(f->st, "a2", (const uint8_t *)"1", 1), 0);
+    assert_false(sees(other, "a2"));
+    assert_int_equal(store_flush(f->st, 1), 0);
+    assert_true(sees(other, "a2"));
+    assert_int_equal(store_flush(f->st, 1), 0);
 
     /* psk_take inside a batch: a failed take undoes only itself. */
     for (int i = 0; i < 3; i++) {
@@ -452,7 +458,7 @@ static void test_batching(void **state)
         r = mkrow(pid, 0);
         assert_int_equal(store_psk_insert(f->st, &r), 0);
     }
-    assert_int_equal(batch_hook_calls, 2);
+    assert_int_equal(batch_hook_calls, 3);
     v.fn = fail_visit;
     v.arg = &sn;
     assert_int_equal(store_psk_take(f->st, 2, 0, 1, "usb:x", 300, &v), SCS_ERR_AUTH);
@@ -465,7 +471,7 @@ static void test_batching(void **state)
     /* begin/rollback inside a batch undoes its own writes, keeps the batch's. */
     assert_int_equal(store_begin(f->st, 1), 0);
     assert_int_equal(store_meta_set(f->st, "c", (const uint8_t *)"3", 1), 0);
-    assert_int_equal(store_flush(f->st), SCS_ERR_STATE); /* not inside begin/commit */
+    assert_int_equal(store_flush(f->st, 0), SCS_ERR_STATE); /* not inside begin/commit */
     assert_int_equal(store_rollback(f->st), 0);
     assert_false(sees(f->st, "c"));
     assert_int_equal(store_begin(f->st, 1), 0);
@@ -483,13 +489,13 @@ static void test_batching(void **state)
     assert_int_equal(counts[0], 1);
     assert_int_equal(counts[1], 2);
     assert_int_equal(store_meta_set(f->st, "e", (const uint8_t *)"5", 1), 0);
-    assert_int_equal(batch_hook_calls, 2);
+    assert_int_equal(batch_hook_calls, 3);
     assert_true(sees(other, "e"));
 
     /* sync flushes, and so does turning batching off. */
     assert_int_equal(store_set_durability(f->st, STORE_DURABLE_DEFERRED), 0);
     assert_int_equal(store_meta_set(f->st, "f", (const uint8_t *)"6", 1), 0);
-    assert_int_equal(batch_hook_calls, 3);
+    assert_int_equal(batch_hook_calls, 4);
     assert_false(sees(other, "f"));
     assert_int_equal(store_sync(f->st), 0);
     assert_true(sees(other, "f"));
@@ -497,7 +503,7 @@ static void test_batching(void **state)
     assert_int_equal(store_set_batching(f->st, NULL, NULL), 0);
     assert_true(sees(other, "g"));
     assert_int_equal(store_meta_set(f->st, "h", (const uint8_t *)"8", 1), 0);
-    assert_int_equal(batch_hook_calls, 4);
+    assert_int_equal(batch_hook_calls, 5);
     assert_true(sees(other, "h"));
 
     /* A batch not flushed is lost with its process ... */
