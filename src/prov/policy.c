@@ -352,3 +352,36 @@ int prov_hostname_expand(const char *tmpl, const char *uuid, char *out, size_t c
     }
     return 0;
 }
+
+/* The version from "Intel(R) Active Management Technology X.Y.Z[.B]": 1 and
+ * the version in out, or 0 when hdr is not that. */
+int prov_server_header_version(const char *hdr, char *out, size_t cap)
+{
+    static const char prefix[] = "Intel(R) Active Management Technology ";
+    const char *v;
+    size_t n, dots = 0;
+
+    if (hdr == NULL || strncmp(hdr, prefix, sizeof(prefix) - 1) != 0) {
+        return 0;
+    }
+    v = hdr + sizeof(prefix) - 1;
+    n = strlen(v);
+    if (n == 0 || n >= cap || v[0] == '.' || v[n - 1] == '.') {
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '.') {
+            if (v[i + 1] == '.') {
+                return 0;
+            }
+            dots++;
+        } else if (v[i] < '0' || v[i] > '9') {
+            return 0;
+        }
+    }
+    if (dots < 2) {
+        return 0;
+    }
+    memcpy(out, v, n + 1);
+    return 1;
+}

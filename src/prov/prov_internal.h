@@ -33,6 +33,10 @@ struct wsman_builder;
 int prov_password_generate(struct scs_secret **out);
 /* 1 when pw meets the strength rule. */
 int prov_password_strong(const char *pw);
+/* The firmware version from an AMT Server header, "Intel(R) Active Management
+ * Technology X.Y.Z[.B]" (digits and dots, at least three parts): 1 and the
+ * version in out (cap bytes with the NUL), or 0 when hdr is not that. */
+int prov_server_header_version(const char *hdr, char *out, size_t cap);
 /* 1 when addr (numeric IPv4 or IPv6) is inside one of the comma-separated CIDRs. */
 int prov_cidr_list_contains(const char *list, const char *addr);
 

@@ -324,39 +324,6 @@ static int applies_psk(const struct prov_session *s)
 
 /* ---- steps ---------------------------------------------------------------- */
 
-/* The version from "Intel(R) Active Management Technology X.Y.Z[.B]": 1 and
- * the version in out, or 0 when hdr is not that. */
-static int server_header_version(const char *hdr, char *out, size_t cap)
-{
-    static const char prefix[] = "Intel(R) Active Management Technology ";
-    const char *v;
-    size_t n, dots = 0;
-
-    if (hdr == NULL || strncmp(hdr, prefix, sizeof(prefix) - 1) != 0) {
-        return 0;
-    }
-    v = hdr + sizeof(prefix) - 1;
-    n = strlen(v);
-    if (n == 0 || n >= cap || v[0] == '.' || v[n - 1] == '.') {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (v[i] == '.') {
-            if (v[i + 1] == '.') {
-                return 0;
-            }
-            dots++;
-        } else if (v[i] < '0' || v[i] > '9') {
-            return 0;
-        }
-    }
-    if (dots < 2) {
-        return 0;
-    }
-    memcpy(out, v, n + 1);
-    return 1;
-}
-
 static int build_general(struct prov_session *s, struct scs_buf *out)
 {
     return wsman_amt_general_settings_get(s->wb, out);
@@ -375,8 +342,8 @@ static int handle_general(struct prov_session *s, const struct wsman_response *r
     /* Every AMT answer names the firmware in its Server header (§2.4 8.2, and
      * what MeshCentral reads); when this one does, the two
      * CIM_SoftwareIdentity round trips are not needed. */
-    s->version_known = server_header_version(http_session_server_header(s->http), s->rec.fw_version,
-                                             sizeof(s->rec.fw_version));
+    s->version_known = prov_server_header_version(http_session_server_header(s->http),
+                                                  s->rec.fw_version, sizeof(s->rec.fw_version));
     return 0;
 }
 

@@ -161,6 +161,43 @@ static void hello_with(struct scs_hello *h, const uint8_t *vals, unsigned n, uin
     h->hash_count = n;
 }
 
+static void test_server_header_version(void **state)
+{
+    char v[16];
+    (void)state;
+
+    assert_int_equal(
+        prov_server_header_version("Intel(R) Active Management Technology 11.8.55", v, sizeof(v)),
+        1);
+    assert_string_equal(v, "11.8.55");
+    assert_int_equal(prov_server_header_version(
+                         "Intel(R) Active Management Technology 15.0.23.1706", v, sizeof(v)),
+                     1);
+    assert_string_equal(v, "15.0.23.1706");
+    /* Not that header, or not a version: 0, out untouched. */
+    strcpy(v, "kept");
+    static const char *const bad[] = {
+        NULL,
+        "",
+        "nginx/1.22.1",
+        "Intel(R) Active Management Technology",
+        "Intel(R) Active Management Technology ",
+        "Intel(R) Active Management Technology 11",
+        "Intel(R) Active Management Technology 11.8",
+        "Intel(R) Active Management Technology 11..55",
+        "Intel(R) Active Management Technology .11.8.55",
+        "Intel(R) Active Management Technology 11.8.55.",
+        "Intel(R) Active Management Technology 11.8.55 beta",
+        "Intel(R) Active Management Technology 11.8.5x",
+        "intel(r) active management technology 11.8.55",
+        "Intel(R) Active Management Technology 1234567.89.12345678", /* longer than out */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(prov_server_header_version(bad[i], v, sizeof(v)), 0);
+        assert_string_equal(v, "kept");
+    }
+}
+
 static void test_chain_select(void **state)
 {
     static struct scs_hello h;
@@ -223,7 +260,7 @@ int main(void)
         cmocka_unit_test(test_password_generate), cmocka_unit_test(test_password_differs),
         cmocka_unit_test(test_password_strong),   cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_pid_acceptable),    cmocka_unit_test(test_hostname_expand),
-        cmocka_unit_test(test_chain_select),
+        cmocka_unit_test(test_chain_select),      cmocka_unit_test(test_server_header_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
