@@ -39,6 +39,7 @@ struct keyword {
 static const struct keyword keywords[] = {
     {"listen", KW_LISTEN, 0, 0, 0, 0, "[::]:9971", 0, "Hello listener address (repeatable)"},
     U(device_port, 1, 65535, "16993", 1, "device TLS port to connect back to"),
+    U(device_http_port, 1, 65535, "16992", 1, "device HTTP port, to confirm an interrupted commit"),
     U(max_sessions, 1, 100000, "2000", 1, "provisioning sessions in flight"),
     U(max_connecting, 1, 100000, "64", 1, "sessions opening their TLS connection at once"),
     U(session_timeout_s, 5, 3600, "300", 1, "limit for one whole session"),

@@ -18,6 +18,7 @@ struct scsd_config {
     char listen[SCSD_MAX_LISTEN][128]; /* Hello listeners */
     unsigned nlisten;
     unsigned device_port;       /* TLS port the server connects back to (16993) */
+    unsigned device_http_port;  /* HTTP port of a provisioned device (16992, confirm sessions) */
     unsigned max_sessions;      /* provisioning sessions in flight */
     unsigned max_connecting;    /* of those, opening their connection (TLS handshake) */
     unsigned session_timeout_s; /* a whole session */

@@ -222,13 +222,79 @@ static int load_material(struct prov_engine *e)
 
 /* ---- resume report -------------------------------------------------------- */
 
-static int count_interrupted(void *arg, const struct scs_device *d)
+/* Devices whose session stopped with scsd; those cut short at CommitChanges
+ * are kept (up to PROV_CONFIRM_MAX) for a confirm session. */
+#define PROV_CONFIRM_MAX 4096
+
+struct interrupted {
+    unsigned n;
+    struct scs_device *at_commit;
+    size_t n_commit, cap;
+};
+
+static int collect_interrupted(void *arg, const struct scs_device *d)
 {
-    unsigned *n = arg;
-    if (d->state == SCS_DEVICE_PROVISIONING) {
-        (*n)++;
+    struct interrupted *in = arg;
+
+    if (d->state != SCS_DEVICE_PROVISIONING) {
+        return 0;
+    }
+    in->n++;
+    if (strcmp(d->step, "commit") == 0 && d->address[0] != '\0' &&
+        in->n_commit < PROV_CONFIRM_MAX) {
+        if (in->n_commit == in->cap) {
+            size_t cap = in->cap != 0 ? in->cap * 2 : 16;
+            struct scs_device *p = realloc(in->at_commit, cap * sizeof(*p));
+            if (p == NULL) {
+                return 0; /* those left out are confirmed after the next restart */
+            }
+            in->at_commit = p;
+            in->cap = cap;
+        }
+        in->at_commit[in->n_commit++] = *d;
     }
     return 0;
+}
+
+static int load_profile(struct prov_engine *e, const char *name, struct scs_profile *out);
+
+/*
+ * A device whose session was cut short after CommitChanges was sent may have
+ * committed: it then sends no more Hellos, and nothing else would ever finish
+ * its record.  A confirm session asks it, as admin with the recorded password
+ * over HTTP Digest, whether it is post-provisioning, and records it
+ * provisioned if so.  A device that did not commit still sends Hellos and is
+ * provisioned again as usual.  Devices whose profile configures TLS no longer
+ * answer on the HTTP port, so they are left for the administrator.
+ */
+static void start_confirm(struct prov_engine *e, const struct scs_device *rec)
+{
+    struct prov_session_args a;
+    struct prov_dev *dev = dev_find(e, rec->uuid, 1);
+    int r;
+
+    memset(&a, 0, sizeof(a));
+    if (dev == NULL || load_profile(e, rec->profile, &a.prof) != 0) {
+        return;
+    }
+    if (a.prof.configure_tls) {
+        log_warn("%s: its session stopped at CommitChanges and its profile configures TLS, so "
+                 "whether it committed cannot be checked over HTTP; see 'scsctl device show %s'",
+                 rec->uuid, rec->uuid);
+        return;
+    }
+    a.rec = *rec;
+    a.confirm = 1;
+    (void)snprintf(a.peer, sizeof(a.peer), "%s", rec->address);
+    dev->phase = PROV_DEV_RUNNING;
+    e->stats.started++;
+    e->stats.in_flight++;
+    if ((r = prov_session_start(e, dev, &a)) != 0) {
+        log_warn("%s: cannot check whether it committed: %s", rec->uuid, scs_strerror(r));
+        dev->phase = PROV_DEV_IDLE;
+        e->stats.started--;
+        e->stats.in_flight--;
+    }
 }
 
 /* ---- public interface ----------------------------------------------------- */
@@ -245,13 +311,21 @@ static int count_interrupted(void *arg, const struct scs_device *d)
 
 /*
  * The deferred writes are also batched (scs_pool_set_batching): the writes
- * of one turn of the event loop, from every session, share one transaction,
- * committed on the next turn.  When sessions wait to send secrets they have
- * recorded (durable_head), that flush also syncs the log, once for all.
+ * of every session over PROV_FLUSH_DELAY_MS share one transaction.  When
+ * sessions wait to send secrets they have recorded (durable_head), the flush
+ * also syncs the log, once for all of them.  The delay is a maximum, not a
+ * debounce: a busy server still commits every PROV_FLUSH_DELAY_MS.  It bounds
+ * what a crash of the process can take (deferred writes not yet committed,
+ * never a secret that was sent), how long a session waits to send its first
+ * secret, and how long scsctl waits for the write lock.
  */
+#define PROV_FLUSH_DELAY_MS 10
+
 void prov_engine_want_flush(struct prov_engine *e)
 {
-    (void)scs_event_timer_arm(e->flush_timer, 0);
+    if (!e->flush_armed && scs_event_timer_arm(e->flush_timer, PROV_FLUSH_DELAY_MS) == 0) {
+        e->flush_armed = 1;
+    }
 }
 
 static void on_batch_open(void *arg)
@@ -263,7 +337,10 @@ static void on_flush_timer(void *arg)
 {
     struct prov_engine *e = arg;
     int durable = e->durable_head != NULL;
-    int r = scs_pool_flush(e->pool, durable);
+    int r;
+
+    e->flush_armed = 0;
+    r = scs_pool_flush(e->pool, durable);
 
     if (r != 0) {
         log_error("cannot commit registry writes: %s", scs_strerror(r));
@@ -287,7 +364,7 @@ int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct
                     struct prov_engine **out)
 {
     struct prov_engine *e;
-    unsigned interrupted = 0;
+    struct interrupted interrupted = {0};
     int r;
 
     if (base == NULL || pool == NULL || cfg == NULL || out == NULL) {
@@ -320,12 +397,17 @@ int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct
     /* Sessions cut short by a crash or kill stay in state provisioning; the
      * device keeps sending Hellos and the next one retries it with the
      * password and PSK recorded before they were sent. */
-    (void)scs_device_list(pool, count_interrupted, &interrupted);
-    if (interrupted > 0) {
+    (void)scs_device_list(pool, collect_interrupted, &interrupted);
+    if (interrupted.n > 0) {
         log_info("%u devices were being provisioned when scsd stopped; they are retried on "
-                 "their next Hello",
-                 interrupted);
+                 "their next Hello, and the %zu cut short at CommitChanges are asked whether "
+                 "they committed",
+                 interrupted.n, interrupted.n_commit);
     }
+    for (size_t i = 0; i < interrupted.n_commit; i++) {
+        start_confirm(e, &interrupted.at_commit[i]);
+    }
+    free(interrupted.at_commit);
     log_info("provisioning engine ready: %zu provisioning certificates, server CA %s, "
              "max %u sessions",
              e->nchains, e->ca != NULL ? "loaded" : "absent", e->cfg.max_sessions);
@@ -407,6 +489,22 @@ static void builtin_profile(struct scs_profile *p, const char *name)
     p->user_consent = 2; /* AMT's own default (scs_profile_defaults): nothing is sent */
 }
 
+/* The stored profile of that name, or the built-in one if there is none. */
+static int load_profile(struct prov_engine *e, const char *name, struct scs_profile *out)
+{
+    const char *pname = name[0] != '\0' ? name : e->cfg.default_profile;
+    int r = scs_profile_get(e->pool, pname, out);
+
+    if (r == SCS_ERR_NOT_FOUND) {
+        builtin_profile(out, pname);
+        return 0;
+    }
+    if (r != 0) {
+        log_error("profile '%s' cannot be read: %s", pname, scs_strerror(r));
+    }
+    return r;
+}
+
 static void record_refusal(struct prov_engine *e, struct prov_dev *dev, struct scs_device *rec,
                            const char *why)
 {
@@ -440,7 +538,6 @@ void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
     struct prov_dev *dev;
     struct prov_session_args a;
     time_t now = time(NULL);
-    const char *pname;
     int r;
 
     e->stats.hellos++;
@@ -497,12 +594,7 @@ void prov_engine_on_hello(struct prov_engine *e, const struct hello_event *ev)
     (void)snprintf(a.rec.address, sizeof(a.rec.address), "%s", ev->peer_text);
     (void)snprintf(a.peer, sizeof(a.peer), "%s", ev->peer_text);
     a.rec.last_hello = (int64_t)now;
-    pname = a.rec.profile[0] != '\0' ? a.rec.profile : e->cfg.default_profile;
-    r = scs_profile_get(e->pool, pname, &a.prof);
-    if (r == SCS_ERR_NOT_FOUND) {
-        builtin_profile(&a.prof, pname);
-    } else if (r != 0) {
-        log_error("%s: profile '%s' cannot be read: %s", uuid, pname, scs_strerror(r));
+    if (load_profile(e, a.rec.profile, &a.prof) != 0) {
         return;
     }
 

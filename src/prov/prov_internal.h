@@ -110,6 +110,7 @@ struct prov_engine {
     struct prov_engine_stats stats;
     struct scs_event_timer *sync_timer;  /* puts deferred registry writes on disk */
     struct scs_event_timer *flush_timer; /* commits the batch of registry writes */
+    int flush_armed;
     /* Sessions whose first request (TCP connect, TLS handshake) is under way,
      * and the sessions waiting for a turn (session.c, cfg.max_connecting). */
     unsigned connecting;
@@ -129,6 +130,9 @@ struct prov_session_args {
     struct scs_secret *pps; /* taken over */
     /* PKI path */
     const struct prov_chain *chain;
+    /* Only ask the device, as admin over HTTP Digest, whether it committed
+     * (a session cut short at step commit); no secret is sent. */
+    int confirm;
 };
 int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_session_args *a);
 /* Start waiting sessions while connection slots are free (the admit timer). */

@@ -53,6 +53,7 @@ enum prov_step {
     PROV_STEP_TLS_SETTINGS, /* Put AMT_TLSSettingData (remote) */
     PROV_STEP_SET_PSK,      /* SetTLSPSK with a fresh pair */
     PROV_STEP_COMMIT,       /* CommitChanges */
+    PROV_STEP_CONFIRM,      /* Get AMT_SetupAndConfigurationService as admin: committed? */
     PROV_STEP_DONE,
     PROV_STEP_FAILED,
     PROV_STEP_REFUSED,
@@ -102,6 +103,8 @@ static const enum prov_step prov_fsm[PROV_STEP_COUNT][PROV_EV_COUNT] = {
     [PROV_STEP_TLS_SETTINGS] = ROW(PROV_STEP_SET_PSK),
     [PROV_STEP_SET_PSK] = ROW(PROV_STEP_COMMIT),
     [PROV_STEP_COMMIT] = ROW(PROV_STEP_DONE),
+    /* Confirm sessions (prov_session_args.confirm) start here instead of at general. */
+    [PROV_STEP_CONFIRM] = ROW(PROV_STEP_DONE),
     [PROV_STEP_DONE] = TERMINAL(PROV_STEP_DONE),
     [PROV_STEP_FAILED] = TERMINAL(PROV_STEP_FAILED),
     [PROV_STEP_REFUSED] = TERMINAL(PROV_STEP_REFUSED),
@@ -130,6 +133,7 @@ struct prov_session {
     int issued_fp_set;
     uint32_t ta0;
     int otp_checked;
+    int confirm;       /* a confirm session: only PROV_STEP_CONFIRM, over HTTP Digest */
     int version_known; /* the Server header gave the firmware version */
     int secrets_ready; /* prepare_secrets() has recorded them, and they are on disk */
     int durable_wait;  /* in the engine's list of sessions waiting for the disk */
@@ -830,6 +834,28 @@ static int handle_commit(struct prov_session *s, const struct wsman_response *r)
     return expect_rv(s, r, "AMT_SetupAndConfigurationService", "CommitChanges");
 }
 
+/* A confirm session: the device let us in with the recorded admin password;
+ * ProvisioningState 2 (post-provisioning) says CommitChanges took effect. */
+static int handle_confirm(struct prov_session *s, const struct wsman_response *r)
+{
+    struct scs_diag d;
+    const char *ps;
+    int e;
+
+    scs_diag_clear(&d);
+    if ((e = wsman_response_expect_instance(r, "AMT_SetupAndConfigurationService", &d)) != 0) {
+        return fail(s, e, "AMT_SetupAndConfigurationService: %s", d.reason);
+    }
+    ps = wsman_response_prop(r, "ProvisioningState", 0);
+    if (ps == NULL || strcmp(ps, "2") != 0) {
+        return fail(s, SCS_ERR_STATE,
+                    "the device has not committed (ProvisioningState %s); it is provisioned "
+                    "again on its next Hello",
+                    ps != NULL ? ps : "missing");
+    }
+    return 0;
+}
+
 static const struct prov_step_def prov_steps[PROV_STEP_COUNT] = {
     [PROV_STEP_START] = {"start", "", NULL, NULL, NULL, 0},
     [PROV_STEP_GENERAL] = {"general", "Get AMT_GeneralSettings", NULL, build_general,
@@ -867,6 +893,8 @@ static const struct prov_step_def prov_steps[PROV_STEP_COUNT] = {
     [PROV_STEP_SET_PSK] = {"set-psk", "SetTLSPSK", applies_psk, build_set_psk, handle_set_psk, 0,
                            1},
     [PROV_STEP_COMMIT] = {"commit", "CommitChanges", NULL, build_commit, handle_commit, 1},
+    [PROV_STEP_CONFIRM] = {"confirm", "Get AMT_SetupAndConfigurationService", NULL, build_setup_get,
+                           handle_confirm, 0},
     [PROV_STEP_DONE] = {"done", "", NULL, NULL, NULL, 0},
     [PROV_STEP_FAILED] = {"failed", "", NULL, NULL, NULL, 0},
     [PROV_STEP_REFUSED] = {"refused", "", NULL, NULL, NULL, 0},
@@ -878,10 +906,12 @@ static void fsm_fire(struct prov_session *s, enum prov_event ev);
 static void on_response(struct http_session *hs, int err, long status, const uint8_t *body,
                         size_t len, void *arg);
 
+#define CONFIRM_NOTE "; commit confirmed after the session was cut short"
+
 static void finish_done(struct prov_session *s)
 {
     struct scs_pool *p = s->e->pool;
-    char detail[256], pid_text[SCS_PID_TEXT_LEN + 1], new_text[SCS_PID_TEXT_LEN + 1];
+    char detail[320], pid_text[SCS_PID_TEXT_LEN + 1], new_text[SCS_PID_TEXT_LEN + 1];
     uint8_t fp[TLS_FINGERPRINT_LEN];
     char mine[128];
     int r;
@@ -892,7 +922,8 @@ static void finish_done(struct prov_session *s)
     if (s->issued_fp_set && s->prof.configure_tls) {
         /* From now on the device serves the certificate we issued (tls-* steps). */
         scs_hex_encode(s->rec.tls_fingerprint, s->issued_fp, sizeof(s->issued_fp));
-    } else if (s->rec.path == SCS_PATH_PKI && tls_session_peer_fingerprint(s->tls, fp) == 0) {
+    } else if (s->rec.path == SCS_PATH_PKI && s->tls != NULL &&
+               tls_session_peer_fingerprint(s->tls, fp) == 0) {
         scs_hex_encode(s->rec.tls_fingerprint, fp, sizeof(fp));
     }
     (void)snprintf(mine, sizeof(mine), "device:%s", s->rec.uuid);
@@ -913,20 +944,29 @@ static void finish_done(struct prov_session *s)
             (void)snprintf(new_text, sizeof(new_text), "none");
         }
         (void)snprintf(detail, sizeof(detail),
-                       "psk; PID %s used, new PID %s; profile %s; firmware %s; attempt %u",
+                       "psk; PID %s used, new PID %s; profile %s; firmware %s; attempt %u%s",
                        pid_text, new_text, s->rec.profile, s->rec.fw_version,
-                       (unsigned)s->rec.attempts);
+                       (unsigned)s->rec.attempts, s->confirm ? CONFIRM_NOTE : "");
     } else {
         (void)snprintf(detail, sizeof(detail),
-                       "pki; certificate %s; OTP %s; TLS %s; profile %s; firmware %s; attempt %u",
-                       s->chain->entry.name, s->otp_checked ? "checked" : "not required",
+                       "pki; certificate %s; OTP %s; TLS %s; profile %s; firmware %s; attempt %u%s",
+                       s->chain != NULL ? s->chain->entry.name : "as recorded",
+                       s->otp_checked ? "checked" : "not required",
                        s->prof.configure_tls ? "configured" : "not configured", s->rec.profile,
-                       s->rec.fw_version, (unsigned)s->rec.attempts);
+                       s->rec.fw_version, (unsigned)s->rec.attempts,
+                       s->confirm ? CONFIRM_NOTE : "");
     }
     (void)scs_pool_audit(p, "device-provisioned", s->rec.uuid, detail);
     if (persist(s) != 0) {
         log_error("%s: provisioned, but the registry could not record it: %s", s->rec.uuid,
                   s->error);
+    }
+    /* A device that has committed sends no more Hellos, so nothing would
+     * bring back this record if a crash took it with the batch: it is
+     * committed now (with whatever else the batch holds), as before batching. */
+    if ((r = scs_pool_flush(p, 0)) != 0) {
+        log_error("%s: provisioned, but the registry could not commit it: %s", s->rec.uuid,
+                  scs_strerror(r));
     }
     log_info("%s provisioned (%s)", s->rec.uuid, detail);
 }
@@ -1003,6 +1043,9 @@ static void fsm_fire(struct prov_session *s, enum prov_event ev)
         enum prov_step to = prov_fsm[from][ev];
         const struct prov_step_def *def;
 
+        if (from == PROV_STEP_START && s->confirm && to == PROV_STEP_GENERAL) {
+            to = PROV_STEP_CONFIRM;
+        }
         /* Steps this profile or path does not use are passed with the skip event;
          * only the step actually entered gets the info line. */
         while (!is_terminal(to) && prov_steps[to].applies != NULL && !prov_steps[to].applies(s)) {
@@ -1286,7 +1329,12 @@ int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_
     s->chain = a->chain;
     (void)snprintf(s->peer, sizeof(s->peer), "%s", a->peer);
     s->step = PROV_STEP_START;
-    if (a->rec.path == SCS_PATH_PSK) {
+    s->confirm = a->confirm;
+    if (s->confirm) {
+        /* Plain HTTP with Digest as admin, the recorded password: what a
+         * provisioned device without TLS configured accepts. */
+        r = scs_device_secret_get(e->pool, s->rec.uuid, "admin_password", &s->admin_pw);
+    } else if (a->rec.path == SCS_PATH_PSK) {
         if (a->pps == NULL || scs_secret_len(a->pps) != TLS_PPS_LEN) {
             free(s);
             return SCS_ERR_INVALID_ARG;
@@ -1309,6 +1357,11 @@ int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_
     o.auth = HTTP_AUTH_DIGEST_IF_CHALLENGED;
     o.username = "admin";
     o.password = "";
+    if (s->confirm) {
+        o.port = (uint16_t)e->cfg.device_http_port;
+        o.auth = HTTP_AUTH_DIGEST;
+        o.password = scs_secret_str(s->admin_pw);
+    }
     o.timeout_ms = (long)e->cfg.request_timeout_s * 1000L;
     o.connect_timeout_ms =
         o.timeout_ms < HTTP_CONNECT_TIMEOUT ? o.timeout_ms : HTTP_CONNECT_TIMEOUT;
@@ -1321,7 +1374,8 @@ int prov_session_start(struct prov_engine *e, struct prov_dev *dev, struct prov_
     }
     s->dev = dev;
     dev->session = s;
-    log_info("%s session %u from %s (%s, profile %s%s%s)", s->rec.uuid, (unsigned)s->rec.attempts,
+    log_info("%s %s %u from %s (%s, profile %s%s%s)", s->rec.uuid,
+             s->confirm ? "confirm session for attempt" : "session", (unsigned)s->rec.attempts,
              s->peer, scs_prov_path_name(s->rec.path), s->prof.name,
              s->chain != NULL ? ", certificate " : "",
              s->chain != NULL ? s->chain->entry.name : "");

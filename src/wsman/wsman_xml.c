@@ -21,6 +21,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include <libxml/dict.h>
 
 #include "common/err.h"
 #include "wsman/wsman.h"
@@ -496,6 +497,36 @@ static int extract(struct wsman_response *r, const xmlDoc *doc, struct scs_diag 
 
 /* ---- public ------------------------------------------------------------- */
 
+/*
+ * One parser context per thread, reused: making one (and its name
+ * dictionary) for every answer was a third of the parse.  The dictionary
+ * keeps the names of every document parsed with it, so a context is replaced
+ * once it has seen WSMAN_PARSER_MAX_NAMES names or WSMAN_PARSER_MAX_USES
+ * documents: a device sending made-up element names cannot grow it forever.
+ */
+#define WSMAN_PARSER_MAX_NAMES 4096
+#define WSMAN_PARSER_MAX_USES  10000
+
+static _Thread_local xmlParserCtxtPtr response_ctxt;
+static _Thread_local unsigned response_ctxt_uses;
+
+static xmlParserCtxtPtr response_parser(void)
+{
+    if (response_ctxt != NULL && (response_ctxt_uses >= WSMAN_PARSER_MAX_USES ||
+                                  (response_ctxt->dict != NULL &&
+                                   xmlDictSize(response_ctxt->dict) > WSMAN_PARSER_MAX_NAMES))) {
+        xmlFreeParserCtxt(response_ctxt);
+        response_ctxt = NULL;
+    }
+    if (response_ctxt == NULL) {
+        xmlInitParser();
+        response_ctxt = xmlNewParserCtxt();
+        response_ctxt_uses = 0;
+    }
+    response_ctxt_uses++;
+    return response_ctxt;
+}
+
 int wsman_response_parse(const void *data, size_t len, struct wsman_response **out,
                          struct scs_diag *diag)
 {
@@ -528,8 +559,7 @@ int wsman_response_parse(const void *data, size_t len, struct wsman_response **o
                              "document type declaration in a WS-Man response");
     }
 
-    xmlInitParser();
-    ctxt = xmlNewParserCtxt();
+    ctxt = response_parser();
     if (ctxt == NULL) {
         return SCS_ERR_NOMEM;
     }
@@ -537,9 +567,7 @@ int wsman_response_parse(const void *data, size_t len, struct wsman_response **o
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                 XML_PARSE_NOCDATA);
     if (doc == NULL) {
-        rc = libxml_error(ctxt, diag);
-        xmlFreeParserCtxt(ctxt);
-        return rc;
+        return libxml_error(ctxt, diag);
     }
     if (doc->intSubset != NULL || doc->extSubset != NULL) {
         rc = scs_diag_failn(diag, SCS_ERR_PROTOCOL, "document type declaration in a response");
@@ -552,7 +580,6 @@ int wsman_response_parse(const void *data, size_t len, struct wsman_response **o
         rc = r == NULL ? SCS_ERR_NOMEM : extract(r, doc, diag);
     }
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
     if (rc != 0) {
         wsman_response_free(r);
         return rc;

@@ -25,7 +25,8 @@ e2e_init() {
 
 # start_scsd [ARGS...]: scsd on 127.0.0.1:$HELLO_PORT, devices called back on $DEV_PORT.
 start_scsd() {
-  bg "$SCSD" -d "$D" -l "127.0.0.1:$HELLO_PORT" -p "$DEV_PORT" -o retry_backoff_s=1 \
+  bg "$SCSD" -d "$D" -l "127.0.0.1:$HELLO_PORT" -p "$DEV_PORT" -o device_http_port="$DEV_HTTP_PORT" \
+    -o retry_backoff_s=1 \
     -o request_timeout_s=5 -o session_timeout_s=30 "$@" >>"$T/scsd.log" 2>&1
   SCSD_PID=$BG_PID
   wait_port 127.0.0.1 "$HELLO_PORT" 10

@@ -31,6 +31,7 @@ static void test_defaults(void **state)
     struct scsd_config c;
     scsd_config_defaults(&c);
     assert_int_equal(c.device_port, 16993);
+    assert_int_equal(c.device_http_port, 16992);
     assert_int_equal(c.hello_rate_per_source, 200);
     assert_string_equal(c.log_level, "info");
     assert_string_equal(c.default_profile, "default");

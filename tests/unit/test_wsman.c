@@ -467,6 +467,46 @@ static void test_hostile(void **state)
     assert_int_equal(parse_error("mismatched_tag.xml", &d), SCS_ERR_FORMAT);
 }
 
+/* The parser context is reused across answers and replaced now and then
+ * (wsman_xml.c): good and bad answers interleaved, past the reuse limit and
+ * with many distinct element names, keep their exact results. */
+static void test_parser_reuse(void **state)
+{
+    struct scs_buf *good = read_file(SCS_TESTDATA "/wsman", "general_settings_get.xml");
+    struct scs_buf *bad = read_file(SCS_TESTDATA "/wsman", "truncated.xml");
+    char realm[WSMAN_AMT_REALM_MAX];
+    struct scs_diag d;
+    (void)state;
+
+    for (int i = 0; i < 10100; i++) {
+        struct wsman_response *r = NULL;
+        if (i % 3 == 2) {
+            assert_int_equal(wsman_response_parse(scs_buf_data(bad), scs_buf_len(bad), &r, &d),
+                             SCS_ERR_FORMAT);
+            assert_null(r);
+            continue;
+        }
+        if (i % 50 == 1) {
+            /* A body with names never seen before grows the name dictionary. */
+            char doc[2048];
+            int n = snprintf(doc, sizeof(doc),
+                             "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\">"
+                             "<s:Header/><s:Body><x%da/><x%db/><x%dc/><x%dd/></s:Body>"
+                             "</s:Envelope>",
+                             i, i, i, i);
+            assert_int_equal(wsman_response_parse(doc, (size_t)n, &r, &d), 0);
+            wsman_response_free(r);
+            continue;
+        }
+        assert_int_equal(wsman_response_parse(scs_buf_data(good), scs_buf_len(good), &r, &d), 0);
+        assert_int_equal(wsman_amt_read_digest_realm(r, realm, sizeof(realm), &d), 0);
+        assert_string_equal(realm, "Digest:F3EB554784E729164447A89F60B641C5");
+        wsman_response_free(r);
+    }
+    scs_buf_free(good);
+    scs_buf_free(bad);
+}
+
 static void test_limits(void **state)
 {
     struct wsman_response *r = NULL;
@@ -539,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_missing_return_value),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_parser_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
