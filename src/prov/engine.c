@@ -267,7 +267,7 @@ static int load_profile(struct prov_engine *e, const char *name, struct scs_prof
  * provisioned again as usual.  Devices whose profile configures TLS no longer
  * answer on the HTTP port, so they are left for the administrator.
  */
-static void start_confirm(struct prov_engine *e, const struct scs_device *rec)
+void prov_engine_confirm(struct prov_engine *e, const struct scs_device *rec)
 {
     struct prov_session_args a;
     struct prov_dev *dev = dev_find(e, rec->uuid, 1);
@@ -405,7 +405,7 @@ int prov_engine_new(struct event_base *base, struct scs_pool *pool, const struct
                  interrupted.n, interrupted.n_commit);
     }
     for (size_t i = 0; i < interrupted.n_commit; i++) {
-        start_confirm(e, &interrupted.at_commit[i]);
+        prov_engine_confirm(e, &interrupted.at_commit[i]);
     }
     free(interrupted.at_commit);
     log_info("provisioning engine ready: %zu provisioning certificates, server CA %s, "

@@ -140,6 +140,8 @@ void prov_session_admit_waiting(void *engine);
 /* The engine flushed the registry batch for the sessions in durable_head
  * (err 0: their secrets are on disk): each sends its step, or fails. */
 void prov_session_durable_done(struct prov_engine *e, int err);
+/* Start a confirm session for a device cut short at CommitChanges (engine.c). */
+void prov_engine_confirm(struct prov_engine *e, const struct scs_device *rec);
 /* Ask for a flush of the registry batch on the next turn of the loop. */
 void prov_engine_want_flush(struct prov_engine *e);
 /* Abort a running session without recording anything (engine shutdown). */

@@ -133,10 +133,11 @@ struct prov_session {
     int issued_fp_set;
     uint32_t ta0;
     int otp_checked;
-    int confirm;       /* a confirm session: only PROV_STEP_CONFIRM, over HTTP Digest */
-    int version_known; /* the Server header gave the firmware version */
-    int secrets_ready; /* prepare_secrets() has recorded them, and they are on disk */
-    int durable_wait;  /* in the engine's list of sessions waiting for the disk */
+    int confirm;           /* a confirm session: only PROV_STEP_CONFIRM, over HTTP Digest */
+    int commit_unanswered; /* CommitChanges was sent and no answer came */
+    int version_known;     /* the Server header gave the firmware version */
+    int secrets_ready;     /* prepare_secrets() has recorded them, and they are on disk */
+    int durable_wait;      /* in the engine's list of sessions waiting for the disk */
     struct prov_session *durable_next;
     int connecting; /* holds one of the engine's connection slots */
     int waiting;    /* in the engine's queue for one */
@@ -999,6 +1000,15 @@ static void finish(struct prov_session *s)
         log_warn("%s failed at %s: %s", s->rec.uuid, s->rec.step, s->rec.last_error);
         break;
     }
+    if (s->commit_unanswered) {
+        /* The device may have committed all the same, and would then send
+         * no more Hellos: ask it (the record is copied, s goes first). */
+        struct scs_device rec = s->rec;
+        prov_session_free(s);
+        prov_engine_session_ended(e, dev, ok);
+        prov_engine_confirm(e, &rec);
+        return;
+    }
     prov_session_free(s);
     prov_engine_session_ended(e, dev, ok);
 }
@@ -1249,6 +1259,7 @@ static void on_response(struct http_session *hs, int err, long status, const uin
     release_connection_slot(s); /* connected (or failed to): the next one may start */
     if (err != 0) {
         describe_transport_error(s, err, status);
+        s->commit_unanswered = s->step == PROV_STEP_COMMIT;
         fsm_fire(s, PROV_EV_FAIL);
         return;
     }
@@ -1283,6 +1294,7 @@ static void on_deadline(void *arg)
     struct prov_session *s = arg;
     (void)fail(s, SCS_ERR_TIMEOUT, "the session took longer than %u s (at %s)",
                s->e->cfg.session_timeout_s, prov_steps[s->step].name);
+    s->commit_unanswered = s->step == PROV_STEP_COMMIT;
     fsm_fire(s, PROV_EV_FAIL);
 }
 

@@ -8,20 +8,25 @@
 #    the fifth request): the request is resent on a fresh connection and the
 #    session carries on;
 #  device 3 stops answering (delay over request_timeout_s): the session fails
-#    with "no answer", and succeeds once the device answers again.
+#    with "no answer", and succeeds once the device answers again;
+#  device 4 drops the connection at CommitChanges (its seventh request): with
+#    no answer scsd cannot know whether it committed, so a confirm session asks
+#    it over HTTP Digest; it had not (its HTTP port is still closed), so the
+#    attempt stays failed and its next Hello provisions it.
 . "$SCS_TESTS/lib.sh"
 . "$SCS_TESTS/integration/e2e_lib.sh"
 
 e2e_init 20
-"$SCSCTL" -d "$D" usb create --count 3 --out "$T/usb.bin" >/dev/null
-"$AMTSIM" -d "$S" create -n 3 --mode psk --usb "$T/usb.bin" --base-address "$NET.1" >/dev/null
+"$SCSCTL" -d "$D" usb create --count 4 --out "$T/usb.bin" >/dev/null
+"$AMTSIM" -d "$S" create -n 4 --mode psk --usb "$T/usb.bin" --base-address "$NET.1" >/dev/null
 mapfile -t U < <(sim_uuids)
 start_sim
 # One-shot faults count only once the running simulator has read its fault files.
-wait_until 10 grep -q "running 3 devices" "$T/sim.log" || fail "amtsim did not start"
+wait_until 10 grep -q "running 4 devices" "$T/sim.log" || fail "amtsim did not start"
 "$AMTSIM" -d "$S" fault 1 soap CommitChanges >/dev/null
 "$AMTSIM" -d "$S" fault 2 drop 4 >/dev/null
 "$AMTSIM" -d "$S" fault 3 delay 7000 >/dev/null
+"$AMTSIM" -d "$S" fault 4 drop 6 >/dev/null
 sleep 0.3
 start_scsd
 
@@ -37,8 +42,8 @@ assert_contains "$(grep "${U[2]} failed at" "$T/scsd.log")" "no answer from the 
 "$AMTSIM" -d "$S" fault 1 clear >/dev/null
 "$AMTSIM" -d "$S" fault 3 clear >/dev/null
 
-wait_state 3 provisioned 60 || { fail "not all provisioned after the faults cleared: $(devices_json)"; e2e_logs; }
-assert_eq "$(count_sim provisioning_state '"post"')" 3 "simulator: all post-provisioned"
+wait_state 4 provisioned 60 || { fail "not all provisioned after the faults cleared: $(devices_json)"; e2e_logs; }
+assert_eq "$(count_sim provisioning_state '"post"')" 4 "simulator: all post-provisioned"
 a=$(field_num "${U[0]}" attempts)
 [ "$a" -ge 2 ] && pass || fail "device 1: attempts $a, expected a retry"
 assert_eq "$("$REGTOOL" -d "$D" secret "${U[0]}" admin_password)" "$pw1" "device 1: same password"
@@ -49,6 +54,13 @@ PSK=$("$SCSCTL" -d "$D" psk list)
 assert_eq "$(grep -c "device:${U[0]}" <<<"$PSK")" 2 "device 1: its USB pair (used) and one new pair"
 assert_eq "$(grep "device:${U[0]}" <<<"$PSK" | grep -c ' used ')" 1 "device 1: USB pair used"
 assert_eq "$(field_num "${U[1]}" attempts)" 1 "device 2: one session despite the drop"
+L4=$(grep "${U[3]}" "$T/scsd.log")
+assert_contains "$L4" "failed at commit" "device 4: the drop failed CommitChanges"
+assert_contains "$L4" "confirm session for attempt 1" "device 4: asked whether it committed"
+assert_contains "$L4" "failed at confirm" "device 4: it had not"
+assert_eq "$(field_num "${U[3]}" attempts)" 2 "device 4: provisioned by its next Hello"
+assert_not_contains "$(audit_text | grep "device-provisioned ${U[3]}")" "commit confirmed" \
+  "device 4: provisioned by a session, not by the confirm"
 for u in "${U[@]}"; do
   pw=$(admin_pw "$u")
   addr=$(field "$u" address)
