@@ -175,7 +175,7 @@ static void test_server_header_version(void **state)
                      1);
     assert_string_equal(v, "15.0.23.1706");
     /* Not that header, or not a version: 0, out untouched. */
-    strcpy(v, "kept");
+    (void)snprintf(v, sizeof(v), "kept");
     static const char *const bad[] = {
         NULL,
         "",
