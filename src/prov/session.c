@@ -442,20 +442,35 @@ static int check_otp(struct prov_session *s, const struct wsman_response *r)
     return 0;
 }
 
-static int handle_setup_get(struct prov_session *s, const struct wsman_response *r)
+/* ProvisioningState of an AMT_SetupAndConfigurationService answer in *ps
+ * ("missing" when absent); non-zero (and s->error set) if the answer is not one. */
+static int provisioning_state(struct prov_session *s, const struct wsman_response *r,
+                              const char **ps)
 {
     struct scs_diag d;
-    const char *ps;
     int e;
 
     scs_diag_clear(&d);
     if ((e = wsman_response_expect_instance(r, "AMT_SetupAndConfigurationService", &d)) != 0) {
         return fail(s, e, "AMT_SetupAndConfigurationService: %s", d.reason);
     }
-    ps = wsman_response_prop(r, "ProvisioningState", 0);
-    if (ps == NULL || strcmp(ps, "1") != 0) {
-        (void)fail(s, 0, "the device is not in-provisioning (ProvisioningState %s)",
-                   ps != NULL ? ps : "missing");
+    *ps = wsman_response_prop(r, "ProvisioningState", 0);
+    if (*ps == NULL) {
+        *ps = "missing";
+    }
+    return 0;
+}
+
+static int handle_setup_get(struct prov_session *s, const struct wsman_response *r)
+{
+    const char *ps = NULL;
+    int e;
+
+    if ((e = provisioning_state(s, r, &ps)) != 0) {
+        return e;
+    }
+    if (strcmp(ps, "1") != 0) {
+        (void)fail(s, 0, "the device is not in-provisioning (ProvisioningState %s)", ps);
         return PROV_RESULT_REFUSE;
     }
     /* §5.3 step 4: compare the OTP before any secret goes to the device. */
@@ -839,20 +854,17 @@ static int handle_commit(struct prov_session *s, const struct wsman_response *r)
  * ProvisioningState 2 (post-provisioning) says CommitChanges took effect. */
 static int handle_confirm(struct prov_session *s, const struct wsman_response *r)
 {
-    struct scs_diag d;
-    const char *ps;
+    const char *ps = NULL;
     int e;
 
-    scs_diag_clear(&d);
-    if ((e = wsman_response_expect_instance(r, "AMT_SetupAndConfigurationService", &d)) != 0) {
-        return fail(s, e, "AMT_SetupAndConfigurationService: %s", d.reason);
+    if ((e = provisioning_state(s, r, &ps)) != 0) {
+        return e;
     }
-    ps = wsman_response_prop(r, "ProvisioningState", 0);
-    if (ps == NULL || strcmp(ps, "2") != 0) {
+    if (strcmp(ps, "2") != 0) {
         return fail(s, SCS_ERR_STATE,
                     "the device has not committed (ProvisioningState %s); it is provisioned "
                     "again on its next Hello",
-                    ps != NULL ? ps : "missing");
+                    ps);
     }
     return 0;
 }
