@@ -71,11 +71,15 @@ run_fleet() {
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$dpid/status")
   kill "$sp" "$dpid" 2>/dev/null || true
   wait "$sp" "$dpid" 2>/dev/null || true
+  # amtsim's last line: "hellos sent N failed F, connections C, requests R".
+  # Time runs 60 times faster, so devices waiting for their session say Hello
+  # far more often than real ones; every Hello costs scsd an accept and a read.
+  hellos=$(grep -o 'hellos sent [0-9]*' "$dir/sim.log" | tail -1 | awk '{print $3}')
   printf '%-22s %5s/%-5s provisioned  wall %7.2f s  scsd CPU %8.1f ms (%6.3f ms/device, target < %s ms)  peak RSS %6.1f MiB (target < 64 MiB for 1000 in flight)\n' \
     "$name" "$done_n" "$n" "$(echo "$t1 - $t0" | bc)" "$cpu" "$(echo "scale=4; $cpu / $n" | bc)" \
     "$target" "$(echo "scale=1; $hwm / 1024" | bc)"
-  printf '%-22s in flight at most (sampled every 0.2 s): %s sessions, %s TLS connections\n' \
-    "" "$max_sessions" "$max_conns"
+  printf '%-22s in flight at most (sampled every 0.2 s): %s sessions, %s TLS connections; %s Hellos per device\n' \
+    "" "$max_sessions" "$max_conns" "$(echo "scale=1; ${hellos:-0} / $n" | bc)"
 }
 
 prep_common() {
