@@ -9,6 +9,14 @@
 #   BENCH_PKI=1000  PKI devices, test PKI, no TLS configuration
 #   BENCH_TLS=200   PKI devices with TLS configuration (certificate issuance;
 #                   amtsim generates an RSA-2048 key per device, which is slow)
+#   BENCH_REPEAT=3  runs of each fleet, each on a fresh data directory and
+#                   fleet; a line per run, then the median (with min and max).
+#                   On this shared VM the CPU time of the same work varies by
+#                   a quarter from run to run, and with it the wall time.
+# amtsim runs at time scale 1: devices say Hello when a real one would (all at
+# once at the start, then 12 s later).  At a faster scale, devices waiting for
+# their turn said Hello about five times each, a load no real fleet makes (the
+# Hello storm is bench_hello's job).
 # Needs scsd, amtsim, scsctl, prov_regtool in BUILD_DIR/bin, openssl and the
 # test PKI script tests/integration/make-test-pki.sh.
 set -euo pipefail
@@ -21,6 +29,7 @@ done
 N_PSK=${BENCH_PSK:-1000}
 N_PKI=${BENCH_PKI:-1000}
 N_TLS=${BENCH_TLS:-200}
+REPEAT=${BENCH_REPEAT:-3}
 W=$(mktemp -d /tmp/scs-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -44,8 +53,13 @@ run_fleet() {
     -o request_timeout_s=60 -o session_timeout_s=600 2>"$dir/scsd.log" &
   dpid=$!
   pids+=("$dpid")
+  # Devices say Hello at once and next 12 s later: scsd must be listening first.
+  for ((i = 0; i < 200; i++)); do
+    ss -Hltn "( sport = :$hp )" 2>/dev/null | grep -q . && break
+    sleep 0.05
+  done
   "$B/amtsim" -d "$dir/sim" run --server "127.0.0.1:$hp" --tls-port "$dp" --http-port "$hpp" \
-    --time-scale 60 2>"$dir/sim.log" &
+    --time-scale 1 2>"$dir/sim.log" &
   sp=$!
   pids+=("$sp")
   done_n=0
@@ -80,6 +94,19 @@ run_fleet() {
     "$target" "$(echo "scale=1; $hwm / 1024" | bc)"
   printf '%-22s in flight at most (sampled every 0.2 s): %s sessions, %s TLS connections; %s Hellos per device\n' \
     "" "$max_sessions" "$max_conns" "$(echo "scale=1; ${hellos:-0} / $n" | bc)"
+  echo "$(echo "scale=4; $cpu / $n" | bc) $(echo "scale=1; $hwm / 1024" | bc) $done_n" >>"$W/runs.${1%%.*}"
+}
+
+# summary NAME LABEL N TARGET_CPU_MS: the median of the runs of fleet NAME.
+summary() {
+  sort -n "$W/runs.$1" | awk -v label="$2" -v n="$3" -v target="$4" '
+    { cpu[NR] = $1; if ($2 > rss) rss = $2; if ($3 < n) short++ }
+    END {
+      med = NR % 2 ? cpu[(NR + 1) / 2] : (cpu[NR / 2] + cpu[NR / 2 + 1]) / 2
+      printf "%-22s median of %d runs: scsd CPU %.3f ms/device (min %.3f, max %.3f), target < %s ms: %s; peak RSS at most %.1f MiB (target < 64 MiB): %s%s\n",
+        label, NR, med, cpu[1], cpu[NR], target, med < target ? "met" : "NOT met", rss,
+        rss < 64 ? "met" : "NOT met", short ? "; SOME RUNS DID NOT PROVISION EVERY DEVICE" : ""
+    }'
 }
 
 prep_common() {
@@ -88,25 +115,31 @@ prep_common() {
   "$B/scsctl" -d "$dir/scs" init >/dev/null
 }
 
-if [ "$N_PSK" -gt 0 ]; then
-  prep_common psk
-  "$B/scsctl" -d "$W/psk/scs" psk generate -n $((N_PSK * 2 + 10)) >/dev/null
-  left=$N_PSK
+prep_psk() {
+  local name=$1 left=$N_PSK k=0 c base
+  prep_common "$name"
+  "$B/scsctl" -d "$W/$name/scs" psk generate -n $((N_PSK * 2 + 10)) >/dev/null
   # A setup.bin holds at most 1023 records: several files for bigger fleets.
-  k=0
   while [ "$left" -gt 0 ]; do
     c=$((left > 1000 ? 1000 : left))
-    "$B/scsctl" -d "$W/psk/scs" usb create --count "$c" --out "$W/psk/usb$k.bin" >/dev/null
+    "$B/scsctl" -d "$W/$name/scs" usb create --count "$c" --out "$W/$name/usb$k.bin" >/dev/null
     # The first create places the fleet; later ones continue its address range
     # (an explicit --base-address is used as given and would collide).
     base=()
     [ "$k" -eq 0 ] && base=(--base-address 127.50.0.1)
-    "$B/amtsim" -d "$W/psk/sim" create -n "$c" --mode psk --usb "$W/psk/usb$k.bin" \
+    "$B/amtsim" -d "$W/$name/sim" create -n "$c" --mode psk --usb "$W/$name/usb$k.bin" \
       "${base[@]}" >/dev/null
     left=$((left - c))
     k=$((k + 1))
   done
-  run_fleet psk "PSK (new PSK each)" "$N_PSK" 2
+}
+
+if [ "$N_PSK" -gt 0 ]; then
+  for ((r = 1; r <= REPEAT; r++)); do
+    prep_psk "psk.$r"
+    run_fleet "psk.$r" "PSK (new PSK each)" "$N_PSK" 2
+    rm -rf "${W:?}/psk.$r"
+  done
 fi
 
 if [ "$N_PKI" -gt 0 ] || [ "$N_TLS" -gt 0 ]; then
@@ -115,19 +148,33 @@ if [ "$N_PKI" -gt 0 ] || [ "$N_TLS" -gt 0 ]; then
     -subj /CN=scs-bench-ca 2>/dev/null
 fi
 if [ "$N_PKI" -gt 0 ]; then
-  prep_common pki
-  "$B/prov_regtool" -d "$W/pki/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" "$W/pki/leaf-oid.key" scs.test
-  "$B/prov_regtool" -d "$W/pki/scs" profile default time_sync=1
-  "$B/amtsim" -d "$W/pki/sim" create -n "$N_PKI" --mode pki --dns-suffix scs.test \
-    --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.60.0.1 >/dev/null
-  run_fleet pki "PKI" "$N_PKI" 5
+  for ((r = 1; r <= REPEAT; r++)); do
+    prep_common "pki.$r"
+    "$B/prov_regtool" -d "$W/pki.$r/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" \
+      "$W/pki/leaf-oid.key" scs.test
+    "$B/prov_regtool" -d "$W/pki.$r/scs" profile default time_sync=1
+    "$B/amtsim" -d "$W/pki.$r/sim" create -n "$N_PKI" --mode pki --dns-suffix scs.test \
+      --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.60.0.1 >/dev/null
+    run_fleet "pki.$r" "PKI" "$N_PKI" 5
+    rm -rf "${W:?}/pki.$r"
+  done
 fi
 if [ "$N_TLS" -gt 0 ]; then
-  prep_common tls
-  "$B/prov_regtool" -d "$W/tls/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" "$W/pki/leaf-oid.key" scs.test
-  "$B/prov_regtool" -d "$W/tls/scs" ca-set "$W/ca.crt" "$W/ca.key"
-  "$B/prov_regtool" -d "$W/tls/scs" profile default configure_tls=1
-  "$B/amtsim" -d "$W/tls/sim" create -n "$N_TLS" --mode pki --dns-suffix scs.test \
-    --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.70.0.1 >/dev/null
-  run_fleet tls "PKI + TLS issuance" "$N_TLS" 5
+  for ((r = 1; r <= REPEAT; r++)); do
+    prep_common "tls.$r"
+    "$B/prov_regtool" -d "$W/tls.$r/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" \
+      "$W/pki/leaf-oid.key" scs.test
+    "$B/prov_regtool" -d "$W/tls.$r/scs" ca-set "$W/ca.crt" "$W/ca.key"
+    "$B/prov_regtool" -d "$W/tls.$r/scs" profile default configure_tls=1
+    "$B/amtsim" -d "$W/tls.$r/sim" create -n "$N_TLS" --mode pki --dns-suffix scs.test \
+      --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.70.0.1 >/dev/null
+    run_fleet "tls.$r" "PKI + TLS issuance" "$N_TLS" 5
+    rm -rf "${W:?}/tls.$r"
+  done
 fi
+
+echo
+[ "$N_PSK" -gt 0 ] && summary psk "PSK (new PSK each)" "$N_PSK" 2
+[ "$N_PKI" -gt 0 ] && summary pki "PKI" "$N_PKI" 5
+[ "$N_TLS" -gt 0 ] && summary tls "PKI + TLS issuance" "$N_TLS" 5
+exit 0

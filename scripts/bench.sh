@@ -4,7 +4,8 @@
 # that drive real processes (bench/bench_provision.sh: scsd provisioning PSK,
 # PKI and PKI+TLS fleets of amtsim devices; bench/bench_amtsim.sh: one amtsim
 # process with 1,000 devices).  BENCH_N shrinks the PSK benchmark (default
-# 1,000,000 pairs); BENCH_PSK, BENCH_PKI, BENCH_TLS size the fleets.
+# 1,000,000 pairs); BENCH_PSK, BENCH_PKI, BENCH_TLS size the fleets and
+# BENCH_REPEAT (3) sets how often each fleet runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
