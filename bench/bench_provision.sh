@@ -38,16 +38,28 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-port() { echo $((20000 + RANDOM % 40000)); }
+# A free TCP port, different from the ones this run already took.
+taken=" "
+port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    case "$taken" in *" $p "*) continue ;; esac
+    ss -Htan "( sport = :$p )" 2>/dev/null | grep -q . && continue
+    taken="$taken$p "
+    echo "$p"
+    return
+  done
+}
 clk=$(getconf CLK_TCK)
 hz_to_ms() { echo "scale=3; $1 * 1000 / $clk" | bc; }
 
 # run_fleet DIR LABEL N TARGET_CPU_MS: the fleet in $W/DIR must be prepared.
 run_fleet() {
   local dir=$W/$1 name=$2 n=$3 target=$4 hp dp hpp t0 t1 sp dpid done_n st cpu hwm
-  hp=$(port)
-  dp=$(port)
-  hpp=$(port)
+  port >"$W/port" && hp=$(<"$W/port")
+  port >"$W/port" && dp=$(<"$W/port")
+  port >"$W/port" && hpp=$(<"$W/port")
   t0=$(date +%s.%N)
   "$B/scsd" -d "$dir/scs" -l "127.0.0.1:$hp" -p "$dp" --log-level warn -o max_sessions=2000 \
     -o request_timeout_s=60 -o session_timeout_s=600 2>"$dir/scsd.log" &
@@ -66,6 +78,10 @@ run_fleet() {
   max_sessions=0
   max_conns=0
   for ((i = 0; i < 3000; i++)); do
+    if ! kill -0 "$dpid" 2>/dev/null; then
+      echo "bench_provision: scsd stopped: $(tail -1 "$dir/scsd.log")" >&2
+      break
+    fi
     devs=$("$B/prov_regtool" -d "$dir/scs" devices)
     done_n=$(grep -o '"state":"provisioned"' <<<"$devs" | wc -l || true)
     # Sessions in flight: registry rows in state provisioning (queued for a
@@ -79,6 +95,12 @@ run_fleet() {
     sleep 0.2
   done
   t1=$(date +%s.%N)
+  if ! kill -0 "$dpid" 2>/dev/null; then
+    kill "$sp" 2>/dev/null || true
+    wait "$sp" 2>/dev/null || true
+    printf '%-22s run failed (scsd stopped), not counted\n' "$name"
+    return 0
+  fi
   # fields 14 and 15 of /proc/PID/stat: utime, stime in clock ticks
   st=$(cut -d' ' -f14,15 "/proc/$dpid/stat")
   cpu=$(hz_to_ms "$(echo "$st" | awk '{print $1 + $2}')")

@@ -974,10 +974,11 @@ static void finish_done(struct prov_session *s)
         log_error("%s: provisioned, but the registry could not record it: %s", s->rec.uuid,
                   s->error);
     }
-    /* A device that has committed sends no more Hellos, so nothing would
-     * bring back this record if a crash took it with the batch: it is
-     * committed now (with whatever else the batch holds), as before batching. */
-    if ((r = scs_pool_flush(p, 0)) != 0) {
+    /* If a crash took this record with the batch, the device (which sends no
+     * more Hellos) would stay at step commit, and the confirm session of the
+     * next start finishes it.  That session speaks plain HTTP, which a device
+     * with TLS configured no longer answers: its record is committed now. */
+    if (s->prof.configure_tls && (r = scs_pool_flush(p, 0)) != 0) {
         log_error("%s: provisioned, but the registry could not commit it: %s", s->rec.uuid,
                   scs_strerror(r));
     }
