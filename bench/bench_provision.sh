@@ -156,44 +156,45 @@ prep_psk() {
   done
 }
 
-if [ "$N_PSK" -gt 0 ]; then
+# prep_pki DIR N BASE_ADDRESS: a PKI fleet of N devices trusting the test root,
+# and the bench certificate in scsd's store.
+prep_pki() {
+  prep_common "$1"
+  "$B/prov_regtool" -d "$W/$1/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" \
+    "$W/pki/leaf-oid.key" scs.test
+  "$B/amtsim" -d "$W/$1/sim" create -n "$2" --mode pki --dns-suffix scs.test \
+    --root-hash "$(cat "$W/pki/root.sha256")" --base-address "$3" >/dev/null
+}
+prep_pki_plain() {
+  prep_pki "$1" "$N_PKI" 127.60.0.1
+  "$B/prov_regtool" -d "$W/$1/scs" profile default time_sync=1
+}
+prep_pki_tls() {
+  prep_pki "$1" "$N_TLS" 127.70.0.1
+  "$B/prov_regtool" -d "$W/$1/scs" ca-set "$W/ca.crt" "$W/ca.key"
+  "$B/prov_regtool" -d "$W/$1/scs" profile default configure_tls=1
+}
+
+# repeat_fleet NAME LABEL N TARGET_CPU_MS PREP: REPEAT runs, each on a fleet
+# that PREP DIR makes afresh.
+repeat_fleet() {
+  local r
   for ((r = 1; r <= REPEAT; r++)); do
-    prep_psk "psk.$r"
-    run_fleet "psk.$r" "PSK (new PSK each)" "$N_PSK" 2
-    rm -rf "${W:?}/psk.$r"
+    "$5" "$1.$r"
+    run_fleet "$1.$r" "$2" "$3" "$4"
+    rm -rf "${W:?}/$1.$r"
   done
-fi
+}
 
 if [ "$N_PKI" -gt 0 ] || [ "$N_TLS" -gt 0 ]; then
   bash "$here/tests/integration/make-test-pki.sh" "$W/pki" scs.test >/dev/null
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/ca.key" -out "$W/ca.crt" -days 30 \
     -subj /CN=scs-bench-ca 2>/dev/null
 fi
-if [ "$N_PKI" -gt 0 ]; then
-  for ((r = 1; r <= REPEAT; r++)); do
-    prep_common "pki.$r"
-    "$B/prov_regtool" -d "$W/pki.$r/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" \
-      "$W/pki/leaf-oid.key" scs.test
-    "$B/prov_regtool" -d "$W/pki.$r/scs" profile default time_sync=1
-    "$B/amtsim" -d "$W/pki.$r/sim" create -n "$N_PKI" --mode pki --dns-suffix scs.test \
-      --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.60.0.1 >/dev/null
-    run_fleet "pki.$r" "PKI" "$N_PKI" 5
-    rm -rf "${W:?}/pki.$r"
-  done
-fi
-if [ "$N_TLS" -gt 0 ]; then
-  for ((r = 1; r <= REPEAT; r++)); do
-    prep_common "tls.$r"
-    "$B/prov_regtool" -d "$W/tls.$r/scs" cert-add bench "$W/pki/leaf-oid-chain.pem" \
-      "$W/pki/leaf-oid.key" scs.test
-    "$B/prov_regtool" -d "$W/tls.$r/scs" ca-set "$W/ca.crt" "$W/ca.key"
-    "$B/prov_regtool" -d "$W/tls.$r/scs" profile default configure_tls=1
-    "$B/amtsim" -d "$W/tls.$r/sim" create -n "$N_TLS" --mode pki --dns-suffix scs.test \
-      --root-hash "$(cat "$W/pki/root.sha256")" --base-address 127.70.0.1 >/dev/null
-    run_fleet "tls.$r" "PKI + TLS issuance" "$N_TLS" 5
-    rm -rf "${W:?}/tls.$r"
-  done
-fi
+# (if, not &&: set -e does not reach into a function called from an && list)
+if [ "$N_PSK" -gt 0 ]; then repeat_fleet psk "PSK (new PSK each)" "$N_PSK" 2 prep_psk; fi
+if [ "$N_PKI" -gt 0 ]; then repeat_fleet pki "PKI" "$N_PKI" 5 prep_pki_plain; fi
+if [ "$N_TLS" -gt 0 ]; then repeat_fleet tls "PKI + TLS issuance" "$N_TLS" 5 prep_pki_tls; fi
 
 echo
 [ "$N_PSK" -gt 0 ] && summary psk "PSK (new PSK each)" "$N_PSK" 2

@@ -566,15 +566,23 @@ fail:
  * durable (switching to STORE_DURABLE_EACH) flushes the batch first, and
  * writes in EACH mode never join one.
  */
+/* SQLite ends a transaction by itself on some errors (I/O, full disk): 1 (and
+ * logged, and the batch closed) when that happened to the open batch. */
+static int batch_lost(struct store_sqlite *q)
+{
+    if (!q->batch_open || !sqlite3_get_autocommit(q->db)) {
+        return 0;
+    }
+    log_error("store: a batch of deferred registry writes was rolled back by the database");
+    q->batch_open = 0;
+    return 1;
+}
+
 static int batch_ensure(struct store_sqlite *q)
 {
     int r;
 
-    if (q->batch_open && sqlite3_get_autocommit(q->db)) {
-        /* SQLite ends a transaction by itself on some errors (I/O, full disk). */
-        log_error("store: a batch of deferred registry writes was rolled back by the database");
-        q->batch_open = 0;
-    }
+    (void)batch_lost(q);
     if (q->batch_open || q->batch_hook == NULL || q->in_tx ||
         q->durability != STORE_DURABLE_DEFERRED) {
         return 0;
@@ -611,13 +619,11 @@ static int sqlite_flush(struct store *s, int durable)
     if (q->in_tx) {
         return SCS_ERR_STATE;
     }
+    if (batch_lost(q)) {
+        return SCS_ERR_DB;
+    }
     if (q->batch_open) {
         q->batch_open = 0;
-        if (sqlite3_get_autocommit(q->db)) {
-            log_error("store: a batch of deferred registry writes was rolled back by the "
-                      "database");
-            return SCS_ERR_DB;
-        }
         if ((r = stmt_exec(q, ST_COMMIT)) != 0) {
             if (!sqlite3_get_autocommit(q->db)) {
                 sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
